@@ -1,0 +1,65 @@
+"""Opening the warehouse: a DuckDB file by default (model.md: one schema per layer).
+
+Each connection gets the few functions the generated SQL relies on (NFKC, region level), so the
+SQL stays the same wherever it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+DEFAULT_WAREHOUSE = Path("data") / "warehouse.duckdb"
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+def _nfkc(values: pa.Array) -> pa.Array:
+    # Unicode NFKC in Arrow's C++ kernels: full-width forms and the ideographic space fold to ASCII.
+    return pc.utf8_normalize(values, "NFKC")
+
+
+MACROS = (
+    "CREATE OR REPLACE TEMP MACRO region_level(code) AS CASE WHEN code IS NULL THEN NULL"
+    " WHEN code = '150000' THEN 'region' WHEN code LIKE '____00' THEN 'league' ELSE 'banner' END",
+)
+
+
+def is_postgres(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://", "postgresql+"))
+
+
+def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds: float = 60.0):
+    """Open the DuckDB warehouse file, waiting for another writer to finish (single-writer file)."""
+    target = str(target)
+    if is_postgres(target):
+        raise WarehouseError(
+            f"HUB_WAREHOUSE={target.split('@')[-1]}: the PostgreSQL warehouse is not available in this"
+            " version; use a DuckDB file path"
+        )
+    path = Path(target).expanduser()
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise WarehouseError(f"warehouse {path}: cannot open ({exc})") from None
+            time.sleep(0.5)
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    con.execute("SET memory_limit = '1GB'")
+    con.execute("SET preserve_insertion_order = false")
+    con.create_function("hub_nfkc", _nfkc, ["VARCHAR"], "VARCHAR", type="arrow", side_effects=False)
+    for macro in MACROS:
+        con.execute(macro)
+    return con

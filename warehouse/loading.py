@@ -1,0 +1,272 @@
+"""One extraction batch from landing to merge, in one transaction.
+
+raw (append, with lineage) → stage (SQL normalisation) → row rules (quality/) → quarantine →
+merge into core → meta.batches → watermark or file ledger → COMMIT. A failure anywhere rolls the
+whole batch back, so a killed or failed run leaves either the old state or the new one, and the
+watermark can never run ahead of the data.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from quality.row_rules import violations_query
+from warehouse.model import ENTITIES, Entity
+from warehouse.normalise import stage_query
+from warehouse.sql import Params, quote_ident, table_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipelines.config import StreamConfig
+
+
+class LoadError(RuntimeError):
+    """A batch could not be loaded; the message names the stream; nothing of it was kept."""
+
+
+@dataclass
+class BatchResult:
+    stream: str
+    batch_id: str | None
+    extracted: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    file: str | None = None
+    watermark: str | None = None
+
+
+def beijing_now() -> datetime:
+    """Wall-clock time in Beijing, without zone, like every timestamp in the warehouse."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+
+
+def new_batch_id() -> str:
+    """Sortable and unique: UTC time to the microsecond plus a random suffix."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+
+
+def raw_table(stream: StreamConfig) -> str:
+    return table_name("raw", f"{stream.source}__{stream.name}")
+
+
+def register_source(con, stream: StreamConfig, *, department: str, label: str, kind: str) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO meta.sources VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [stream.qualified_name, stream.source, stream.name, stream.entity, department, label, kind],
+    )
+
+
+def watermark(con, stream: StreamConfig) -> str | None:
+    row = con.execute("SELECT value FROM meta.watermarks WHERE _source = $1", [stream.qualified_name]).fetchone()
+    return row[0] if row else None
+
+
+def loaded_files(con, stream: StreamConfig) -> set[tuple[str, int, str]]:
+    rows = con.execute(
+        "SELECT path, size, sha256 FROM meta.files WHERE _source = $1", [stream.qualified_name]
+    ).fetchall()
+    return {(p, s, h) for p, s, h in rows}
+
+
+def _ensure_raw_table(con, table: str, columns: list[str]) -> None:
+    cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {table} (_row_no BIGINT NOT NULL, {cols}, _source VARCHAR NOT NULL,"
+        " _source_key VARCHAR, _batch_id VARCHAR NOT NULL, _loaded_at TIMESTAMP NOT NULL)"
+    )
+    schema, name = table.split(".")
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+            [schema, name],
+        ).fetchall()
+    }
+    for c in columns:
+        if c not in have:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} VARCHAR")
+
+
+def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id: str, loaded_at) -> int:
+    """Append the source rows to raw as text, numbering them within the batch."""
+    table = raw_table(stream)
+    needed = stream.source_columns()
+    n = 0
+    for rb in batches:
+        if rb.num_rows == 0:
+            continue
+        missing = [c for c in needed if c not in rb.schema.names]
+        if missing:
+            raise LoadError(
+                f"{stream.qualified_name}: column(s) {', '.join(missing)} named in the sources file are not"
+                f" in the source (it has: {', '.join(rb.schema.names[:30])})"
+            )
+        _ensure_raw_table(con, table, rb.schema.names)
+        con.register("hub_incoming", rb)
+        cols = ", ".join(quote_ident(c) for c in rb.schema.names)
+        key = ", ".join(f"COALESCE(CAST({quote_ident(k)} AS VARCHAR), '')" for k in stream.key)
+        con.execute(
+            f"INSERT INTO {table} (_row_no, {cols}, _source, _source_key, _batch_id, _loaded_at)"
+            f" SELECT $n + row_number() OVER (), {cols}, $source, array_to_string([{key}], '|'), $batch, $at"
+            " FROM hub_incoming",
+            {"n": n, "source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
+        )
+        con.unregister("hub_incoming")
+        n += rb.num_rows
+    return n
+
+
+def _merge(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) -> None:
+    cols = list(entity.columns)
+    derived = [(name, expr) for name, _t, expr, _l in entity.derived]
+    key = ", ".join(entity.key)
+    select_cols = ", ".join(cols + [f"{expr} AS {name}" for name, expr in derived])
+    all_cols = ", ".join(cols + [name for name, _ in derived])
+    good = (
+        f"SELECT DISTINCT ON ({key}) {select_cols}, _source_key, _cursor FROM hub_stage"
+        " WHERE _row_no NOT IN (SELECT _row_no FROM hub_violations) ORDER BY " + key + ", _row_no DESC"
+    )
+    if entity.name != "license":
+        con.execute(
+            f"INSERT OR REPLACE INTO {entity.table} ({all_cols}, _source, _source_key, _batch_id, _loaded_at)"
+            f" SELECT {all_cols}, $source, _source_key, $batch, $at FROM ({good})",
+            {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
+        )
+        return
+    con.execute(
+        f"INSERT OR REPLACE INTO core.license_record ({all_cols}, _cursor, _cursor_at, _source, _source_key,"
+        " _batch_id, _loaded_at)"
+        f" SELECT {all_cols}, _cursor, TRY_CAST(_cursor AS TIMESTAMP), $source, _source_key, $batch, $at"
+        f" FROM ({good})",
+        {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
+    )
+    rebuild_golden_licenses(con, "SELECT license_no FROM hub_stage")
+
+
+def rebuild_golden_licenses(con, keys_query: str) -> None:
+    """core.license from core.license_record for the given licence numbers (model.md golden rule).
+
+    The issuing authority's own record wins (the source whose owning department issued it); else
+    the record with the latest cursor value, else the latest batch. A valid licence whose
+    validity has passed reads as expired.
+    """
+    cols = [c for c in ENTITIES["license"].columns if c != "status"]
+    col_list = ", ".join(cols)
+    con.execute(
+        f"""INSERT OR REPLACE INTO core.license ({col_list}, status, n_sources,
+                _source, _source_key, _batch_id, _loaded_at)
+        SELECT {col_list},
+               CASE WHEN status = 'valid' AND valid_to < current_date THEN 'expired' ELSE status END,
+               n_sources, _source, _source_key, _batch_id, _loaded_at
+        FROM (
+          SELECT r.*, count(*) OVER w_all AS n_sources,
+                 row_number() OVER (PARTITION BY r.license_no
+                   ORDER BY (s.department IS NOT NULL AND s.department = r.issuing_dept_code) DESC,
+                            r._cursor_at DESC NULLS LAST, r._loaded_at DESC, r._source) AS rn
+          FROM core.license_record r LEFT JOIN meta.sources s ON s._source = r._source
+          WHERE r.license_no IN ({keys_query})
+          WINDOW w_all AS (PARTITION BY r.license_no)
+        ) WHERE rn = 1"""
+    )
+
+
+def _quarantine(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) -> dict[str, int]:
+    table = raw_table(stream)
+    schema, name = table.split(".")
+    src_cols = [
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
+            " ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+        if not r[0].startswith("_")
+    ]
+    p = Params()
+    pairs = ", ".join(f"{p(c)}, r.{quote_ident(c)}" for c in src_cols)
+    p.values.update({"entity": entity.name, "source": stream.qualified_name, "batch": batch_id, "at": loaded_at})
+    con.execute(
+        f"""INSERT INTO quality.quarantine
+              (entity, _source, _source_key, reason, detail, raw, _batch_id, quarantined_at, _row_no)
+            SELECT $entity, $source, r._source_key, v.reason, v.detail, json_object({pairs}), $batch, $at, v._row_no
+            FROM hub_violations v JOIN {table} r ON r._batch_id = $batch AND r._row_no = v._row_no""",
+        p.values,
+    )
+    rows = con.execute("SELECT reason, count(*) FROM hub_violations GROUP BY reason").fetchall()
+    return {reason: n for reason, n in rows}
+
+
+def load_batch(
+    con,
+    stream: StreamConfig,
+    batches: Iterable[pa.RecordBatch],
+    *,
+    high_watermark=None,
+    file: tuple[str, int, str] | None = None,
+) -> BatchResult:
+    """Land, validate and merge one extraction batch atomically; an empty batch changes nothing.
+
+    `high_watermark` is a callable giving the extract's maximum cursor value once the batches are
+    consumed; `file` is the (path, size, sha256) ledger entry of a file batch.
+    """
+    entity = ENTITIES[stream.entity]
+    batch_id = new_batch_id()
+    started = beijing_now()
+    result = BatchResult(stream=stream.qualified_name, batch_id=batch_id, file=file[0] if file else None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        extracted = _land(con, stream, batches, batch_id, started)
+        if extracted == 0:
+            con.execute("ROLLBACK")
+            result.batch_id = None
+            return result
+        p = Params()
+        stage_sql = stage_query(stream, entity, raw_table(stream), p)
+        p.values["batch_id"] = batch_id
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hub_stage AS {stage_sql}", p.values)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE hub_violations AS {violations_query(entity, 'hub_stage')}")
+        reasons = _quarantine(con, entity, stream, batch_id, started)
+        quarantined = con.execute("SELECT count(DISTINCT _row_no) FROM hub_violations").fetchone()[0]
+        _merge(con, entity, stream, batch_id, started)
+        mark = high_watermark() if high_watermark else None
+        con.execute(
+            "INSERT INTO meta.batches VALUES ($1, $2, $3, $9, 'succeeded', $4, $5, $6, $7, $8)",
+            [batch_id, stream.qualified_name, started, extracted, extracted - quarantined, quarantined,
+             file[0] if file else None, mark, beijing_now()],
+        )
+        if mark is not None and stream.cursor:
+            con.execute(
+                "INSERT OR REPLACE INTO meta.watermarks VALUES ($1, $2, $3, $4, now()::TIMESTAMP)",
+                [stream.qualified_name, stream.cursor, mark, batch_id],
+            )
+        if file is not None:
+            con.execute(
+                "INSERT INTO meta.files VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP)",
+                [stream.qualified_name, file[0], file[1], file[2], batch_id],
+            )
+        con.execute("DROP TABLE hub_stage")
+        con.execute("DROP TABLE hub_violations")
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            pass
+        raise
+    result.extracted, result.quarantined = extracted, quarantined
+    result.loaded = extracted - quarantined
+    result.reasons = reasons
+    result.watermark = mark
+    return result
+
+
+def summary_json(result: BatchResult) -> str:
+    return json.dumps(result.__dict__, ensure_ascii=False)

@@ -1,0 +1,171 @@
+"""SQL that maps one landed batch of a stream onto its canonical entity (model.md "Normalisation").
+
+Generated from the stream's `fields`, so adding a source is configuration, not code. The stage
+keeps, beside each canonical value, the cleaned source text (`s__<field>`) so the row rules in
+`quality/` can tell "empty" from "present but unparseable" or "unmapped" without going back to raw.
+
+Everything runs inside the warehouse, set-based over the batch: no Python loop over rows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from warehouse.model import CODE, DATE, ENUM, INTEGER, NAME, TEXT, TIMESTAMP, VOCABULARIES, Entity
+from warehouse.sql import Params, quote_ident
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipelines.config import FieldSpec, StreamConfig
+
+# Every date form of model.md in one pattern: ISO 8601 (with T or blank, fraction, zone),
+# YYYYMMDD[HHMMSS], YYYY/M/D, YYYY.M.D, YYYY年M月D日 [H时M分S秒].
+DATE_PATTERN = (
+    r"^(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))"
+    r"(?:(?:[ T]+|)(\d{1,2})[:时]?(\d{2})(?:[:分]?(\d{2})(?:\.(\d{1,6}))?秒?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+DATE_PARTS = ["y", "m", "d", "m2", "d2", "hh", "mi", "ss", "frac", "tz"]
+BEIJING_OFFSET_MINUTES = 480  # Asia/Shanghai has had no daylight saving since 1991
+
+
+def stage_column(field: str) -> str:
+    return f"s__{field}"
+
+
+def _source_text(spec: FieldSpec | None, p: Params) -> str:
+    """The cleaned source text of a field: NFKC, trimmed, '' → NULL, default applied."""
+    if spec is None:
+        return "CAST(NULL AS VARCHAR)"
+    if spec.value is not None:
+        return f"CAST({p(spec.value)} AS VARCHAR)"
+    text = f"NULLIF(trim(hub_nfkc(CAST({quote_ident(spec.column)} AS VARCHAR))), '')"
+    if spec.default is not None:
+        text = f"COALESCE({text}, {p(spec.default)})"
+    return text
+
+
+def _parts(s: str) -> str:
+    names = ", ".join(f"'{n}'" for n in DATE_PARTS)
+    return f"regexp_extract({s}, '{DATE_PATTERN}', [{names}])"
+
+
+def _timestamp_from_parts(pt: str) -> str:
+    """A Beijing wall-clock timestamp from the parts struct; NULL when the date does not exist."""
+    month = f"COALESCE(NULLIF({pt}.m, ''), NULLIF({pt}.m2, ''))"
+    day = f"COALESCE(NULLIF({pt}.d, ''), NULLIF({pt}.d2, ''))"
+    sec = (
+        f"COALESCE(TRY_CAST(NULLIF({pt}.ss, '') AS DOUBLE), 0)"
+        f" + COALESCE(TRY_CAST('0.' || NULLIF({pt}.frac, '') AS DOUBLE), 0)"
+    )
+    naive = (
+        f"try(make_timestamp(CAST({pt}.y AS BIGINT), CAST({month} AS BIGINT), CAST({day} AS BIGINT),"
+        f" COALESCE(TRY_CAST(NULLIF({pt}.hh, '') AS BIGINT), 0),"
+        f" COALESCE(TRY_CAST(NULLIF({pt}.mi, '') AS BIGINT), 0), {sec}))"
+    )
+    offset = (
+        f"CASE WHEN {pt}.tz = 'Z' THEN 0 WHEN {pt}.tz <> '' THEN"
+        f" (CASE WHEN left({pt}.tz, 1) = '-' THEN -1 ELSE 1 END)"
+        f" * (CAST(substr({pt}.tz, 2, 2) AS INTEGER) * 60"
+        f" + COALESCE(TRY_CAST(NULLIF(right(replace({pt}.tz, ':', ''), 2), substr({pt}.tz, 2, 2))"
+        f" AS INTEGER), 0)) END"
+    )
+    return (
+        f"CASE WHEN {pt}.y = '' THEN NULL WHEN {pt}.tz = '' THEN {naive} ELSE {naive}"
+        f" + to_minutes(CAST({BEIJING_OFFSET_MINUTES} - ({offset}) AS BIGINT)) END"
+    )
+
+
+def _temporal(field: str, kind: str, spec: FieldSpec | None, p: Params) -> tuple[str, str | None]:
+    """(canonical expression, parts expression or None) for a date or timestamp field."""
+    s = stage_column(field)
+    fmt = spec.format if spec else None
+    cast = "DATE" if kind == DATE else "TIMESTAMP"
+    if fmt == "excel":
+        # Excel's day 0 is 1899-12-30 (its 1900 leap-year bug folded in); the fraction is the time.
+        expr = (
+            f"CAST(TIMESTAMP '1899-12-30' + to_microseconds(CAST(round(TRY_CAST({s} AS DOUBLE)"
+            f" * 86400000000) AS BIGINT)) AS {cast})"
+        )
+        return expr, None
+    if fmt == "epoch_ms":
+        # An epoch value is an instant: convert it to Beijing wall-clock time.
+        expr = (
+            f"CAST(make_timestamp(TRY_CAST({s} AS BIGINT) * 1000)"
+            f" + to_minutes({BEIJING_OFFSET_MINUTES}) AS {cast})"
+        )
+        return expr, None
+    if fmt:
+        return f"CAST(try_strptime({s}, {p(fmt)}) AS {cast})", None
+    pt = f"pt__{field}"
+    return f"CAST({_timestamp_from_parts(pt)} AS {cast})", _parts(s)
+
+
+def _enum(entity: Entity, field: str, spec: FieldSpec | None, p: Params) -> str:
+    s = stage_column(field)
+    column = entity.columns[field]
+    if spec is not None and spec.map:
+        cases = " ".join(f"WHEN {p(k)} THEN {p(v)}" for k, v in spec.map.items())
+        expr = f"CASE {s} {cases} END"
+    elif spec is not None and spec.value is not None:
+        expr = s
+    else:
+        expr = s
+        if column.vocabulary:
+            # No map: the source already speaks the vocabulary (case and blanks aside).
+            expr = f"lower({s})"
+    if column.vocabulary:
+        allowed = ", ".join(p(v) for v in VOCABULARIES[column.vocabulary])
+        expr = f"CASE WHEN ({expr}) IN ({allowed}) THEN ({expr}) END"
+    if column.name == "score":
+        expr = f"CAST({expr} AS INTEGER)"
+    return expr
+
+
+def canonical_expression(entity: Entity, field: str, spec: FieldSpec | None, p: Params) -> str:
+    kind = entity.columns[field].kind
+    s = stage_column(field)
+    if kind == CODE:
+        return f"upper(regexp_replace({s}, '\\s+', '', 'g'))"
+    if kind == NAME:
+        return f"regexp_replace({s}, '\\s+', ' ', 'g')"
+    if kind == TEXT:
+        return s
+    if kind == INTEGER:
+        return f"TRY_CAST(regexp_extract({s}, '^[+]?(\\d{{1,9}})', 1) AS INTEGER)"
+    if kind == ENUM:
+        return _enum(entity, field, spec, p)
+    raise ValueError(f"no canonical expression for kind {kind}")  # temporal handled by caller
+
+
+def stage_query(stream: StreamConfig, entity: Entity, raw_table: str, p: Params) -> str:
+    """SELECT that turns raw rows of one batch into canonical values plus cleaned source texts.
+
+    The caller binds the batch id as the parameter `$batch_id`.
+    """
+    texts, parts, outs = [], [], []
+    for field in entity.columns:
+        spec = stream.fields.get(field)
+        texts.append(f"{_source_text(spec, p)} AS {stage_column(field)}")
+    for field, column in entity.columns.items():
+        spec = stream.fields.get(field)
+        if column.kind in (DATE, TIMESTAMP):
+            expr, part = _temporal(field, column.kind, spec, p)
+            if part is not None:
+                parts.append(f"{part} AS pt__{field}")
+        else:
+            expr = canonical_expression(entity, field, spec, p)
+        outs.append(f"{expr} AS {field}")
+    cursor_text = (
+        f"CAST({quote_ident(stream.cursor)} AS VARCHAR)" if stream.cursor else "CAST(NULL AS VARCHAR)"
+    )
+    sql = f"""
+WITH src AS (
+  SELECT _row_no, _source_key, {cursor_text} AS _cursor, {', '.join(texts)}
+  FROM {raw_table} WHERE _batch_id = $batch_id
+), parts AS (
+  SELECT *{''.join(', ' + x for x in parts)} FROM src
+)
+SELECT _row_no, _source_key, _cursor, {', '.join(stage_column(f) for f in entity.columns)},
+       {', '.join(outs)}
+FROM parts"""
+    return sql

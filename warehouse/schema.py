@@ -1,0 +1,127 @@
+"""DDL of model.md: the five schemas, the core entities, quality and meta tables, with Chinese comments.
+
+Idempotent (`IF NOT EXISTS`), so every run can call `create_schema` before it loads anything.
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+
+from warehouse.model import ENTITIES, Entity
+
+SCHEMAS = {
+    "raw": "原始层：各来源抽取的原始记录及血缘字段，按批次追加",
+    "core": "标准层：统一模型实体，每个业务主键一条黄金记录",
+    "quality": "质量层：隔离记录、检查结果、跨部门跨层级互认发现",
+    "share": "共享层：供各部门查询的只读视图",
+    "meta": "元数据：抽取水位、文件台账、批次",
+}
+
+LINEAGE_DDL = (
+    "_source VARCHAR NOT NULL, _source_key VARCHAR, _batch_id VARCHAR NOT NULL, _loaded_at TIMESTAMP NOT NULL"
+)
+
+TABLES = {
+    "core.region": (
+        "region_code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, level VARCHAR NOT NULL,"
+        " parent_code VARCHAR, division_type VARCHAR",
+        "行政区划（GB/T 2260，内蒙古 150000）：level ∈ region 自治区 / league 盟市 / banner 旗县区",
+    ),
+    "core.region_stat_only": (
+        "region_code VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, parent_code VARCHAR",
+        "统计用区划（开发区、管理区等，非 GB/T 2260 代码）：接受但告警",
+    ),
+    "quality.quarantine": (
+        "entity VARCHAR NOT NULL, _source VARCHAR NOT NULL, _source_key VARCHAR, reason VARCHAR NOT NULL,"
+        " detail VARCHAR, raw JSON, _batch_id VARCHAR NOT NULL, quarantined_at TIMESTAMP NOT NULL,"
+        " _row_no BIGINT",
+        "隔离区：未能进入标准层的来源记录及原因（每条来源记录每个原因一行，绝不静默丢弃）",
+    ),
+    "quality.check_results": (
+        "check_name VARCHAR NOT NULL, asset VARCHAR, passed BOOLEAN NOT NULL, severity VARCHAR,"
+        " description VARCHAR, metadata JSON, run_id VARCHAR, checked_at TIMESTAMP NOT NULL",
+        "质量检查结果：每次运行每项检查一行",
+    ),
+    "quality.recognition": (
+        "finding VARCHAR NOT NULL, entity VARCHAR NOT NULL, key VARCHAR NOT NULL, fields VARCHAR,"
+        " sources VARCHAR, detected_at TIMESTAMP NOT NULL, detail VARCHAR,"
+        " PRIMARY KEY (finding, entity, key)",
+        "跨部门跨层级信息互认发现：冲突、重复盖章、孤儿证照、同标准偏差、未知持证证照",
+    ),
+    "meta.batches": (
+        "_batch_id VARCHAR PRIMARY KEY, _source VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,"
+        " finished_at TIMESTAMP, status VARCHAR NOT NULL, extracted BIGINT NOT NULL, loaded BIGINT NOT NULL,"
+        " quarantined BIGINT NOT NULL, file VARCHAR, watermark VARCHAR",
+        "抽取批次：每批抽取、入库、隔离行数（抽取 = 入库 + 隔离）",
+    ),
+    "meta.watermarks": (
+        "_source VARCHAR PRIMARY KEY, cursor_column VARCHAR NOT NULL, value VARCHAR NOT NULL,"
+        " _batch_id VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL",
+        "增量抽取水位：与数据在同一事务中推进",
+    ),
+    "meta.files": (
+        "_source VARCHAR NOT NULL, path VARCHAR NOT NULL, size BIGINT NOT NULL, sha256 VARCHAR NOT NULL,"
+        " _batch_id VARCHAR NOT NULL, loaded_at TIMESTAMP NOT NULL, PRIMARY KEY (_source, path, sha256)",
+        "前置机交换目录文件台账：每个文件（路径、大小、内容哈希）只加载一次",
+    ),
+    "meta.sources": (
+        "_source VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, stream VARCHAR NOT NULL, entity VARCHAR NOT NULL,"
+        " department VARCHAR NOT NULL, label VARCHAR, kind VARCHAR NOT NULL",
+        "来源登记：每个来源数据流及其所属部门（用于黄金记录的发证机关优先规则）",
+    ),
+}
+
+
+def _entity_ddl(entity: Entity, *, record: bool = False) -> str:
+    cols = [f"{c.name} {'INTEGER' if c.name == 'score' else c.sql_type}" for c in entity.cols]
+    cols += [f"{name} {sql_type}" for name, sql_type, _expr, _label in entity.derived]
+    key = ("_source",) + entity.key if record else entity.key
+    extra = ", _cursor VARCHAR, _cursor_at TIMESTAMP" if record else ""
+    extra += ", n_sources INTEGER" if entity.name == "license" and not record else ""
+    return f"{', '.join(cols)}{extra}, {LINEAGE_DDL}, PRIMARY KEY ({', '.join(key)})"
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def create_schema(con) -> None:
+    """Create every schema, table and comment of the model (idempotent)."""
+    for schema, comment in SCHEMAS.items():
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        # DuckDB keeps no schema comments; SCHEMAS documents the layers for the README and the UI.
+    tables = dict(TABLES)
+    for entity in ENTITIES.values():
+        tables[entity.table] = (_entity_ddl(entity), f"{entity.label}（{entity.name}）：黄金记录")
+    lic = ENTITIES["license"]
+    tables["core.license_record"] = (
+        _entity_ddl(lic, record=True),
+        "证照来源记录：每个来源对每张证照的记录（主键 _source + license_no）",
+    )
+    for name, (ddl, comment) in tables.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
+        con.execute(f"COMMENT ON TABLE {name} IS {_sql_literal(comment)}")
+    for entity in ENTITIES.values():
+        targets = [entity.table] + (["core.license_record"] if entity.name == "license" else [])
+        for table in targets:
+            for c in entity.cols:
+                con.execute(f"COMMENT ON COLUMN {table}.{c.name} IS {_sql_literal(c.label)}")
+    load_regions(con)
+
+
+def load_regions(con) -> None:
+    """Fill core.region from the GB/T 2260 list shipped with the project (idempotent)."""
+    if con.execute("SELECT count(*) FROM core.region").fetchone()[0]:
+        return
+    ref = resources.files("warehouse") / "reference"
+    rows = []
+    with (ref / "gbt2260_150000.csv").open(encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            code = r["code"]
+            level = "region" if code == "150000" else "league" if code.endswith("00") else "banner"
+            rows.append((code, r["name"], level, r["parent_code"] or None, r["level"]))
+    con.executemany("INSERT INTO core.region VALUES (?, ?, ?, ?, ?)", rows)
+    with (ref / "stat_only_zones_150000.csv").open(encoding="utf-8") as fh:
+        zones = [(r["code"], r["name"], r["parent_code"] or None) for r in csv.DictReader(fh)]
+    con.executemany("INSERT INTO core.region_stat_only VALUES (?, ?, ?)", zones)
