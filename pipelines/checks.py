@@ -1,0 +1,83 @@
+"""Asset checks: blocking where bad data must not flow on to `share`.
+
+The rules live in `quality/`; this module only wires them to assets and records every outcome in
+quality.check_results as well as in the Dagster UI.
+"""
+
+
+import dagster as dg
+
+from pipelines.assets import core_key, share_key, stream_key
+from pipelines.config import HubConfig, StreamConfig
+from pipelines.resources import WarehouseResource
+from quality.table_checks import accounting_check, key_check, record_check_result, rollup_check
+from warehouse.loading import raw_table
+from warehouse.model import ENTITIES, LOAD_ORDER
+
+
+def _result(context, warehouse: WarehouseResource, *, name: str, asset: dg.AssetKey, passed: bool, meta: dict,
+            description: str, blocking: bool = True) -> dg.AssetCheckResult:
+    severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
+    with warehouse.connection() as con:
+        record_check_result(
+            con, check_name=name, asset=asset.to_user_string(), passed=passed, severity=severity.value,
+            description=description, metadata=meta, run_id=context.run.run_id,
+        )
+    return dg.AssetCheckResult(
+        passed=passed, severity=severity, description=description,
+        metadata={k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v) for k, v in meta.items()},
+    )
+
+
+def build_key_check(entity_name: str) -> dg.AssetChecksDefinition:
+    entity = ENTITIES[entity_name]
+
+    @dg.asset_check(
+        asset=core_key(entity_name),
+        name="business_key_unique_not_null",
+        blocking=True,
+        description=f"core.{entity_name} 的业务主键（{', '.join(entity.key)}）非空且唯一",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connection() as con:
+            passed, meta = key_check(con, entity_name)
+        return _result(context, warehouse, name="business_key_unique_not_null", asset=core_key(entity_name),
+                       passed=passed, meta=meta, description=f"key of core.{entity_name}")
+
+    return _check
+
+
+def build_accounting_check(stream: StreamConfig) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=stream_key(stream),
+        name="rows_accounted_for",
+        blocking=True,
+        description="每批：抽取行数 = 入库行数 + 隔离行数（extracted = loaded + quarantined），且与 raw、隔离区一致",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connection() as con:
+            passed, meta = accounting_check(con, stream.qualified_name, raw_table(stream))
+        return _result(context, warehouse, name="rows_accounted_for", asset=stream_key(stream), passed=passed,
+                       meta=meta, description=f"accounting rule of {stream.qualified_name}")
+
+    return _check
+
+
+@dg.asset_check(
+    asset=share_key("share.level_rollup"),
+    name="levels_add_up",
+    blocking=True,
+    description="分级汇总：每个盟市（自治区）的合计等于其下一级之和（办件量、证照量）",
+)
+def levels_add_up(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connection() as con:
+        passed, meta = rollup_check(con)
+    return _result(context, warehouse, name="levels_add_up", asset=share_key("share.level_rollup"), passed=passed,
+                   meta=meta, description="level roll-up adds up")
+
+
+def build_checks(config: HubConfig) -> list[dg.AssetChecksDefinition]:
+    checks = [build_key_check(e) for e in LOAD_ORDER]
+    checks += [build_accounting_check(s) for s in config.streams()]
+    checks.append(levels_add_up)
+    return checks

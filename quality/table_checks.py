@@ -1,0 +1,108 @@
+"""Cross-table rules checked after loads: keys, the accounting rule, the level roll-up.
+
+Each returns (passed, metadata) and knows nothing of Dagster; `record_check_result` writes the
+outcome into quality.check_results so the history is queryable beside the data.
+"""
+
+from __future__ import annotations
+
+import json
+
+from warehouse.loading import beijing_now
+from warehouse.model import ENTITIES
+
+SAMPLE = 20
+
+
+def key_check(con, entity_name: str) -> tuple[bool, dict]:
+    """Every row of core.<entity> has its whole business key, and no key appears twice."""
+    entity = ENTITIES[entity_name]
+    key = ", ".join(entity.key)
+    null_rows = con.execute(
+        f"SELECT count(*) FROM {entity.table} WHERE " + " OR ".join(f"{k} IS NULL" for k in entity.key)
+    ).fetchone()[0]
+    dups = con.execute(
+        f"SELECT concat_ws('|', {key}) FROM {entity.table} GROUP BY {key} HAVING count(*) > 1 LIMIT {SAMPLE}"
+    ).fetchall()
+    rows = con.execute(f"SELECT count(*) FROM {entity.table}").fetchone()[0]
+    meta = {"rows": rows, "null_key_rows": null_rows, "duplicate_keys_sample": [d[0] for d in dups]}
+    return null_rows == 0 and not dups, meta
+
+
+def accounting_check(con, source: str, raw_table: str) -> tuple[bool, dict]:
+    """Per batch: extracted = loaded + quarantined, and each count matches raw and quarantine rows."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema || '.' || table_name = $1", [raw_table]
+    ).fetchone()[0]
+    raw_counts = (
+        f"(SELECT _batch_id, count(*) AS n FROM {raw_table} WHERE _source = $1 GROUP BY _batch_id)"
+        if exists
+        else "(SELECT NULL::VARCHAR AS _batch_id, 0 AS n WHERE false)"
+    )
+    bad = con.execute(
+        f"""SELECT b._batch_id, b.extracted, b.loaded, b.quarantined, COALESCE(r.n, 0), COALESCE(q.n, 0)
+            FROM meta.batches b
+            LEFT JOIN {raw_counts} r USING (_batch_id)
+            LEFT JOIN (SELECT _batch_id, count(DISTINCT _row_no) AS n FROM quality.quarantine
+                       WHERE _source = $1 GROUP BY _batch_id) q USING (_batch_id)
+            WHERE b._source = $1 AND b.status = 'succeeded'
+              AND (b.extracted <> b.loaded + b.quarantined OR b.extracted <> COALESCE(r.n, 0)
+                   OR b.quarantined <> COALESCE(q.n, 0))
+            LIMIT {SAMPLE}""",
+        [source],
+    ).fetchall()
+    totals = con.execute(
+        "SELECT count(*), COALESCE(sum(extracted), 0), COALESCE(sum(loaded), 0), COALESCE(sum(quarantined), 0)"
+        " FROM meta.batches WHERE _source = $1",
+        [source],
+    ).fetchone()
+    meta = {
+        "batches": totals[0],
+        "extracted": int(totals[1]),
+        "loaded": int(totals[2]),
+        "quarantined": int(totals[3]),
+        "unbalanced_batches": [
+            {"batch": b[0], "extracted": b[1], "loaded": b[2], "quarantined": b[3], "raw_rows": b[4],
+             "quarantined_rows": b[5]}
+            for b in bad
+        ],
+    }
+    return not bad, meta
+
+
+def rollup_check(con, view: str = "share.level_rollup") -> tuple[bool, dict]:
+    """Each league and region total equals the sum of the level below (cases and licences)."""
+    bad = con.execute(
+        f"""WITH r AS (SELECT * FROM {view}),
+            parent AS (SELECT * FROM r WHERE level IN ('league', 'region')),
+            child AS (SELECT CASE level WHEN 'banner' THEN 'league' WHEN 'league' THEN 'region' END AS parent_level,
+                             parent_code, sum(cases) AS cases, sum(licenses) AS licenses
+                      FROM r WHERE level IN ('banner', 'league') GROUP BY ALL)
+            SELECT p.level, p.region_code, p.name, p.cases, COALESCE(c.cases, 0), p.licenses, COALESCE(c.licenses, 0)
+            FROM parent p LEFT JOIN child c ON c.parent_level = p.level AND c.parent_code = p.region_code
+            WHERE p.cases <> COALESCE(c.cases, 0) OR p.licenses <> COALESCE(c.licenses, 0)
+            LIMIT {SAMPLE}"""
+    ).fetchall()
+    totals = con.execute(
+        f"SELECT level, sum(cases), sum(licenses) FROM {view} GROUP BY level ORDER BY level"
+    ).fetchall()
+    meta = {
+        "totals_by_level": {lvl: {"cases": int(c), "licenses": int(n)} for lvl, c, n in totals},
+        "mismatches": [
+            {"level": b[0], "region_code": b[1], "name": b[2], "cases": b[3], "sum_below_cases": b[4],
+             "licenses": b[5], "sum_below_licenses": b[6]}
+            for b in bad
+        ],
+    }
+    return not bad, meta
+
+
+def record_check_result(
+    con, *, check_name: str, asset: str, passed: bool, severity: str, description: str, metadata: dict,
+    run_id: str | None
+) -> None:
+    con.execute(
+        "INSERT INTO quality.check_results VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [check_name, asset, passed, severity, description, json.dumps(metadata, ensure_ascii=False, default=str),
+         run_id, beijing_now()],
+    )
