@@ -21,7 +21,7 @@ ALL_JOB = "hub_all"
 def build_definitions(config: HubConfig, warehouse: WarehouseResource) -> dg.Definitions:
     everything = dg.define_asset_job(
         ALL_JOB,
-        selection=dg.AssetSelection.all(include_sources=False),
+        selection=dg.AssetSelection.all(),
         description="全量资产：抽取各来源增量 → 标准层 → 共享视图（incremental by watermark and file ledger）",
     )
     hourly = dg.ScheduleDefinition(
