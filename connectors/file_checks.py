@@ -18,11 +18,15 @@ def clean_header(raw: list[str], *, source: str, stream: str, path: Path) -> lis
     names = [str(n).replace("\ufeff", "").strip() for n in raw]
     for i, name in enumerate(names, start=1):
         if not name:
-            raise SourceError(f"header column {i} has no name", source=source, stream=stream, path=path, line=1)
+            raise SourceError(
+                f"header column {i} has no name", source=source, stream=stream, path=path, line=1
+            )
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise SourceError(f"header repeats column name {name!r}", source=source, stream=stream, path=path, line=1)
+            raise SourceError(
+                f"header repeats column name {name!r}", source=source, stream=stream, path=path, line=1
+            )
         seen.add(name)
     return names
 

@@ -42,7 +42,9 @@ def iter_csv(
         use_threads=False,  # needed for row numbers in errors
         block_size=BLOCK_SIZE,
     )
-    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row)
+    parse = pacsv.ParseOptions(
+        delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
+    )
     try:
         # First pass reads only the first block, to learn the header names.
         with pacsv.open_csv(path, read_options=read, parse_options=parse) as probe:

@@ -27,7 +27,9 @@ def _text(v: object) -> str | None:
     return json_text(v) if isinstance(v, (dict, list)) else render_value(v)
 
 
-def iter_jsonl(path: Path, *, source: str, stream: str, encoding: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+def iter_jsonl(
+    path: Path, *, source: str, stream: str, encoding: str, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
     """Yield the objects of a JSON Lines file as text batches; blank lines are skipped."""
     where = {"source": source, "stream": stream, "path": path}
     codec = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
@@ -38,7 +40,9 @@ def iter_jsonl(path: Path, *, source: str, stream: str, encoding: str, batch_row
             try:
                 line = raw.decode(codec)
             except UnicodeDecodeError:
-                raise SourceError(f"text is not valid {encoding} (check the declared encoding)", **where, line=number) from None
+                raise SourceError(
+                    f"text is not valid {encoding} (check the declared encoding)", **where, line=number
+                ) from None
             if number == 1:
                 line = line.lstrip("\ufeff")
             if not line.strip():
@@ -46,7 +50,9 @@ def iter_jsonl(path: Path, *, source: str, stream: str, encoding: str, batch_row
             try:
                 obj = json.loads(line, parse_float=Decimal)
             except json.JSONDecodeError as exc:
-                raise SourceError(f"invalid JSON at column {exc.colno}: {exc.msg}", **where, line=number) from None
+                raise SourceError(
+                    f"invalid JSON at column {exc.colno}: {exc.msg}", **where, line=number
+                ) from None
             if not isinstance(obj, dict):
                 raise SourceError(f"expected a JSON object, found {type(obj).__name__}", **where, line=number)
             for key in obj:

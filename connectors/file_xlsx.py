@@ -41,7 +41,9 @@ def cell_text(cell) -> str | None:
     return render_value(v)
 
 
-def iter_xlsx(path: Path, *, source: str, stream: str, sheet: str | None, batch_rows: int) -> Iterator[pa.RecordBatch]:
+def iter_xlsx(
+    path: Path, *, source: str, stream: str, sheet: str | None, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
     """Yield the rows of one sheet (the first unless `sheet`), header on row 1, as text batches."""
     where = {"source": source, "stream": stream, "path": path}
     try:
@@ -72,7 +74,9 @@ def iter_xlsx(path: Path, *, source: str, stream: str, sheet: str | None, batch_
             extra = [i for i, v in enumerate(values[width:], start=width) if v is not None]
             if extra:
                 raise SourceError(
-                    f"value in column {get_column_letter(extra[0] + 1)}, which has no header", **where, line=number
+                    f"value in column {get_column_letter(extra[0] + 1)}, which has no header",
+                    **where,
+                    line=number,
                 )
             values += [None] * (width - len(values))
             for column, v in zip(columns, values):

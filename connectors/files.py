@@ -73,7 +73,9 @@ def list_ready_files(
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise SourceError(f"drop folder {str(folder)!r} does not exist or is not a folder", source=source, stream=stream)
+        raise SourceError(
+            f"drop folder {str(folder)!r} does not exist or is not a folder", source=source, stream=stream
+        )
     try:
         matches = list(folder.glob(pattern))
     except (ValueError, NotImplementedError) as exc:
@@ -84,9 +86,13 @@ def list_ready_files(
         try:
             rel = path.relative_to(folder)
         except ValueError:
-            raise SourceError(f"file pattern {pattern!r} leaves the drop folder", source=source, stream=stream) from None
+            raise SourceError(
+                f"file pattern {pattern!r} leaves the drop folder", source=source, stream=stream
+            ) from None
         if ".." in rel.parts:
-            raise SourceError(f"file pattern {pattern!r} leaves the drop folder", source=source, stream=stream)
+            raise SourceError(
+                f"file pattern {pattern!r} leaves the drop folder", source=source, stream=stream
+            )
         if any(_is_temporary(part) for part in rel.parts):
             continue
         try:
@@ -116,10 +122,14 @@ def list_ready_files(
         except FileNotFoundError:
             continue
         except OSError as exc:
-            raise SourceError(f"cannot read: {exc.strerror or exc}", source=source, stream=stream, path=path) from None
+            raise SourceError(
+                f"cannot read: {exc.strerror or exc}", source=source, stream=stream, path=path
+            ) from None
         if not _same(st, after):
             continue  # changed while hashing: still being written
-        ready.append(DropFile(path=path, relpath=rel, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=digest))
+        ready.append(
+            DropFile(path=path, relpath=rel, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=digest)
+        )
     return ready
 
 
@@ -128,7 +138,9 @@ def assert_unchanged(f: DropFile, *, source: str, stream: str) -> None:
     try:
         st = f.path.stat()
     except FileNotFoundError:
-        raise SourceError("file disappeared while it was being loaded", source=source, stream=stream, path=f.path) from None
+        raise SourceError(
+            "file disappeared while it was being loaded", source=source, stream=stream, path=f.path
+        ) from None
     if st.st_size != f.size or st.st_mtime_ns != f.mtime_ns:
         raise SourceError(
             f"file changed while it was being loaded (size {f.size} -> {st.st_size}, "
@@ -171,7 +183,9 @@ def read_file(
     if fmt == "csv":
         if len(delimiter) != 1:
             raise SourceError(f"delimiter must be one character, not {delimiter!r}", **where)
-        return iter_csv(f.path, source=source, stream=stream, encoding=codec, delimiter=delimiter, batch_rows=batch_rows)
+        return iter_csv(
+            f.path, source=source, stream=stream, encoding=codec, delimiter=delimiter, batch_rows=batch_rows
+        )
     if fmt == "xlsx":
         return iter_xlsx(f.path, source=source, stream=stream, sheet=sheet, batch_rows=batch_rows)
     return iter_jsonl(f.path, source=source, stream=stream, encoding=codec, batch_rows=batch_rows)

@@ -47,7 +47,7 @@ def mask_url(url: str | URL) -> str:
     """The URL as text with its password replaced by ***; never raises."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:
+    except (sa.exc.ArgumentError, ValueError, TypeError):
         return "<unparsable URL>"
 
 
@@ -55,9 +55,11 @@ def normalize_url(url: str, *, source: str) -> URL:
     """Parse the URL and pick the installed drivers: psycopg 3, PyMySQL with utf8mb4."""
     try:
         u = make_url(url)
-    except Exception:
+    except (sa.exc.ArgumentError, ValueError, TypeError):
         # The text may hold a password we cannot locate: do not echo it.
-        raise SourceError("connection url is not a valid SQLAlchemy URL (value not shown)", source=source) from None
+        raise SourceError(
+            "connection url is not a valid SQLAlchemy URL (value not shown)", source=source
+        ) from None
     if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
     elif u.drivername in ("mysql", "mariadb"):
@@ -92,7 +94,7 @@ def _engine(u: URL, *, source: str) -> Engine:
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
     try:
         return sa.create_engine(u, poolclass=sa.pool.NullPool, connect_args=connect_args)
-    except Exception as exc:  # unknown dialect, driver not installed
+    except (sa.exc.SQLAlchemyError, ImportError, ValueError, TypeError) as exc:  # unknown dialect, no driver
         raise SourceError(f"cannot use {mask_url(u)}: {_scrub(str(exc), u)}", source=source) from None
 
 
@@ -197,6 +199,10 @@ def _column(values: Sequence[object]) -> tuple[pa.Array, pa.Array | None]:
             typed = None  # mixed types (SQLite), ints beyond int64, …
         if typed is not None and not pa.types.is_nested(typed.type):
             return text_array(typed), typed
+    if isinstance(first, Decimal):  # the common non-native type: skip render_value's dispatch
+        return pa.array(
+            [format(v, "f") if type(v) is Decimal else render_value(v) for v in values], pa.string()
+        ), None
     return pa.array([render_value(v) for v in values], pa.string()), None
 
 
@@ -250,7 +256,9 @@ class SqlExtract:
                     _beijing_session(conn)
                     sql = self._select(conn)
                     params = {} if self.since is None else {"since": self.since}
-                    streaming = conn.execution_options(stream_results=True, yield_per=self.batch_rows)
+                    streaming = conn.execution_options(
+                        stream_results=True, yield_per=self.batch_rows, max_row_buffer=self.batch_rows
+                    )
                     result = streaming.execute(sa.text(sql), params)
                     names = list(result.keys())
                 except sa.exc.DBAPIError as exc:

@@ -14,6 +14,7 @@ from connectors.errors import SourceError
 from pipelines.config import ConfigError, HubConfig, StreamConfig
 from pipelines.extract import run_stream
 from pipelines.resources import WarehouseResource
+from quality.recognition import refresh_recognition
 from warehouse.loading import LoadError
 from warehouse.model import ENTITIES, LOAD_ORDER
 from warehouse.schema import SCHEMAS
@@ -153,8 +154,27 @@ def workday_calendar(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
+RECOGNITION_KEY = dg.AssetKey(["quality", "recognition"])
+
+
+@dg.asset(
+    key=RECOGNITION_KEY,
+    group_name="quality",
+    kinds={"duckdb", "table"},
+    description=(
+        "quality.recognition — 跨部门跨层级信息互认发现：conflict 多源冲突、duplicate_issuance 划转后主管部门重复盖章、"
+        "orphan_license 无批准办件的证照、standard_deviation 同一事项标准不一、unknown_holder_license 监管反馈指向未知证照。"
+    ),
+    deps=[core_key(e) for e in ("license", "case", "matter", "feedback", "department")],
+)
+def recognition_findings(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connection() as con:
+        counts = refresh_recognition(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values()), **counts})
+
+
 VIEW_DEPS = {
-    "share.license_registry": ["license", "department"],
+    "share.license_registry": ["license", "department", "recognition"],
     "share.holder_licenses": ["license"],
     "share.overdue_cases": ["case", "workday"],
     "share.push_sla": ["push"],
@@ -170,7 +190,7 @@ def build_share_asset(view: str) -> dg.AssetsDefinition:
         group_name="share",
         kinds={"duckdb", "view"},
         description=f"{view} — {comment}",
-        deps=[core_key(e) for e in VIEW_DEPS[view]],
+        deps=[RECOGNITION_KEY if e == "recognition" else core_key(e) for e in VIEW_DEPS[view]],
         metadata={"dagster/table_name": view},
     )
     def _share_asset(warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -183,7 +203,7 @@ def build_share_asset(view: str) -> dg.AssetsDefinition:
 
 
 def build_assets(config: HubConfig) -> list[dg.AssetsDefinition]:
-    assets = [region_reference, workday_calendar]
+    assets = [region_reference, workday_calendar, recognition_findings]
     assets += [build_stream_asset(config, s) for s in config.streams()]
     assets += [build_core_asset(config, e) for e in LOAD_ORDER]
     assets += [build_share_asset(v) for v in VIEWS]

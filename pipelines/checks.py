@@ -7,9 +7,10 @@ quality.check_results as well as in the Dagster UI.
 
 import dagster as dg
 
-from pipelines.assets import core_key, share_key, stream_key
+from pipelines.assets import RECOGNITION_KEY, core_key, share_key, stream_key
 from pipelines.config import HubConfig, StreamConfig
 from pipelines.resources import WarehouseResource
+from quality.recognition import FINDINGS_SQL, SAMPLE, finding_counts, finding_sample
 from quality.table_checks import accounting_check, key_check, record_check_result, rollup_check
 from warehouse.loading import raw_table
 from warehouse.model import ENTITIES, LOAD_ORDER
@@ -76,8 +77,27 @@ def levels_add_up(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRe
                    meta=meta, description="level roll-up adds up")
 
 
+def build_finding_check(finding: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=RECOGNITION_KEY,
+        name=f"no_{finding}",
+        blocking=False,
+        description=f"互认发现 {finding}：计数及最多 {SAMPLE} 个样例主键（告警，不阻断）",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connection() as con:
+            count = finding_counts(con)[finding]
+            sample = finding_sample(con, finding)
+        return _result(context, warehouse, name=f"no_{finding}", asset=RECOGNITION_KEY, passed=count == 0,
+                       meta={"count": count, "sample_keys": sample}, description=f"{count} {finding} finding(s)",
+                       blocking=False)
+
+    return _check
+
+
 def build_checks(config: HubConfig) -> list[dg.AssetChecksDefinition]:
     checks = [build_key_check(e) for e in LOAD_ORDER]
     checks += [build_accounting_check(s) for s in config.streams()]
     checks.append(levels_add_up)
+    checks += [build_finding_check(f) for f in FINDINGS_SQL]
     return checks

@@ -19,7 +19,9 @@ WHERE = {"source": "amr", "stream": "licenses"}
 def drop(path):
     """A DropFile for a file the test just wrote (bypassing the settle wait)."""
     st = path.stat()
-    return DropFile(path, path.name, st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+    return DropFile(
+        path, path.name, st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
+    )
 
 
 def read_rows(path, **options):
@@ -53,7 +55,9 @@ def test_csv_encodings(tmp_path, encoding):
 
 def test_csv_gbk_and_bom_declared_utf8(tmp_path):
     gbk = write(tmp_path / "gbk.csv", "城市;代码\n呼和浩特市;010100\n", "gbk")
-    assert read_rows(gbk, format="csv", encoding="gbk", delimiter=";")[1] == [{"城市": "呼和浩特市", "代码": "010100"}]
+    assert read_rows(gbk, format="csv", encoding="gbk", delimiter=";")[1] == [
+        {"城市": "呼和浩特市", "代码": "010100"}
+    ]
     bom = write(tmp_path / "bom.csv", "\ufeff城市,代码\n乌海市,150300\n", "utf-8")
     assert read_rows(bom, format="csv", encoding="utf-8")[1] == [{"城市": "乌海市", "代码": "150300"}]
 
@@ -68,7 +72,9 @@ def test_csv_quoted_newline_and_header_only(tmp_path):
 
 def test_csv_wrong_encoding_names_file_and_line(tmp_path):
     path = tmp_path / "declared-utf8.csv"
-    path.write_bytes("城市,代码\n".encode() + "乌海市,150300\n".encode() + "呼和浩特市,150100\n".encode("gbk"))
+    path.write_bytes(
+        "城市,代码\n".encode() + "乌海市,150300\n".encode() + "呼和浩特市,150100\n".encode("gbk")
+    )
     with pytest.raises(SourceError) as err:
         read_rows(path, format="csv", encoding="utf-8")
     text = str(err.value)
@@ -106,8 +112,7 @@ def test_csv_batches_and_large_file(tmp_path):
     big = tmp_path / "big.csv"
     with open(big, "w", encoding="gb18030") as fh:
         fh.write("id,城市\n")
-        for i in range(200_000):
-            fh.write(f"{i:07d},呼和浩特市\n")
+        fh.writelines(f"{i:07d},呼和浩特市\n" for i in range(200_000))
     batches = list(read_file(drop(big), **WHERE, format="csv", encoding="gb18030", batch_rows=30_000))
     assert len(batches) > 7 and max(b.num_rows for b in batches) <= 30_000
     assert sum(b.num_rows for b in batches) == 200_000
@@ -123,7 +128,18 @@ def test_xlsx(tmp_path):
     ws.title = "许可"
     ws.append([" 许可证编号 ", "发证日期", "更新时间", "有效期止", "金额", "整数", "标志", "备注"])
     ws.append(["A001", dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 3, 4, 5), 45292, 1.5, 3.0, True, None])
-    ws.append(["A002", dt.datetime(2024, 2, 3), dt.datetime(2024, 2, 3, 0, 0), 45292.5, 0.1 + 0.2, 7, False, "呼和浩特市"])
+    ws.append(
+        [
+            "A002",
+            dt.datetime(2024, 2, 3),
+            dt.datetime(2024, 2, 3, 0, 0),
+            45292.5,
+            0.1 + 0.2,
+            7,
+            False,
+            "呼和浩特市",
+        ]
+    )
     ws.append([None] * 8)  # blank row: skipped
     ws.append(["A003"])
     ws["B3"].number_format = "yyyy/m/d"  # a midnight datetime shown as a date is a date
@@ -136,14 +152,35 @@ def test_xlsx(tmp_path):
 
     batches, rows = read_rows(path, format="xlsx", batch_rows=2)
     assert [b.num_rows for b in batches] == [2, 1]
-    assert batches[0].schema.names == ["许可证编号", "发证日期", "更新时间", "有效期止", "金额", "整数", "标志", "备注"]
+    assert batches[0].schema.names == [
+        "许可证编号",
+        "发证日期",
+        "更新时间",
+        "有效期止",
+        "金额",
+        "整数",
+        "标志",
+        "备注",
+    ]
     assert rows[0] == {
-        "许可证编号": "A001", "发证日期": "2024-01-02", "更新时间": "2024-01-02 03:04:05", "有效期止": "45292",
-        "金额": "1.5", "整数": "3", "标志": "true", "备注": None,
+        "许可证编号": "A001",
+        "发证日期": "2024-01-02",
+        "更新时间": "2024-01-02 03:04:05",
+        "有效期止": "45292",
+        "金额": "1.5",
+        "整数": "3",
+        "标志": "true",
+        "备注": None,
     }
     assert rows[1] == {
-        "许可证编号": "A002", "发证日期": "2024-02-03", "更新时间": "2024-02-03 00:00:00", "有效期止": "45292.5",
-        "金额": "0.3", "整数": "7", "标志": "false", "备注": "呼和浩特市",
+        "许可证编号": "A002",
+        "发证日期": "2024-02-03",
+        "更新时间": "2024-02-03 00:00:00",
+        "有效期止": "45292.5",
+        "金额": "0.3",
+        "整数": "7",
+        "标志": "false",
+        "备注": "呼和浩特市",
     }
     assert rows[2]["许可证编号"] == "A003" and rows[2]["备注"] is None
     assert read_rows(path, format="xlsx", sheet="其他")[1] == [{"x": "y"}]
@@ -179,7 +216,14 @@ def test_jsonl(tmp_path):
     assert [b.num_rows for b in batches] == [2, 1]
     assert batches[0].schema.names == ["XKZBH", "QYMC", "JE", "N", "OK", "EXTRA"]
     assert batches[1].schema.names == ["XKZBH", "QYMC", "JE", "N", "OK", "EXTRA", "ARR"]
-    assert rows[0] == {"XKZBH": "A001", "QYMC": "呼和浩特市某公司", "JE": "1.10", "N": "12345678901234567890", "OK": "true", "EXTRA": None}
+    assert rows[0] == {
+        "XKZBH": "A001",
+        "QYMC": "呼和浩特市某公司",
+        "JE": "1.10",
+        "N": "12345678901234567890",
+        "OK": "true",
+        "EXTRA": None,
+    }
     assert rows[1]["JE"] == "100000000000000000000" and rows[1]["OK"] is None and rows[1]["QYMC"] is None
     assert rows[1]["EXTRA"] == '{"城市":"包头市","codes":[1,2.50]}'
     assert rows[2]["QYMC"] == "" and rows[2]["ARR"] == "[]"
@@ -219,8 +263,18 @@ def old(path, seconds=10):
 def test_list_ready_files(tmp_path):
     (tmp_path / "2024" / "01").mkdir(parents=True)
     (tmp_path / ".hidden").mkdir()
-    for rel in ["b.csv", "a.csv", "2024/01/c.csv", "x.csv.tmp", "y.csv.part", "z.filepart", "~lock.csv",
-                ".a.csv", ".hidden/d.csv", "notes.txt"]:
+    for rel in [
+        "b.csv",
+        "a.csv",
+        "2024/01/c.csv",
+        "x.csv.tmp",
+        "y.csv.part",
+        "z.filepart",
+        "~lock.csv",
+        ".a.csv",
+        ".hidden/d.csv",
+        "notes.txt",
+    ]:
         old(write(tmp_path / rel, f"a\n{rel}\n", "utf-8"))
     found = list_ready_files(tmp_path, "**/*.csv", **WHERE, settle_seconds=0.2)
     assert [f.relpath for f in found] == ["2024/01/c.csv", "a.csv", "b.csv"]

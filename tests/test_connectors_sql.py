@@ -53,7 +53,12 @@ def test_sqlite_table_in_batches(sqlite_url):
     assert [b.num_rows for b in batches] == [2, 2, 1]
     assert batches[0].schema.names == ["ID", "QYMC", "JE", "GXSJ", "RAW", "MIXED"]
     assert rows[0] == {
-        "ID": "1", "QYMC": "呼和浩特市某公司", "JE": "1.5", "GXSJ": "2024-01-01 08:00:00", "RAW": "00ff", "MIXED": "1",
+        "ID": "1",
+        "QYMC": "呼和浩特市某公司",
+        "JE": "1.5",
+        "GXSJ": "2024-01-01 08:00:00",
+        "RAW": "00ff",
+        "MIXED": "1",
     }
     assert [r["JE"] for r in rows] == ["1.5", "3", None, "100000000000000000000", "0.1"]
     assert [r["QYMC"] for r in rows][2:4] == ["", None]
@@ -66,11 +71,15 @@ def test_sqlite_incremental_integer_and_text_cursor(sqlite_url):
     ex = read_sql(sqlite_url, source="amr", stream="licenses", table="T_XK", cursor="ID", since="3")
     _, rows = rows_of(ex)
     assert [r["ID"] for r in rows] == ["10", "11"]
-    ex = read_sql(sqlite_url, source="amr", stream="licenses", table="t_xk", cursor="gxsj", since="2024-01-03 08:00:00")
+    ex = read_sql(
+        sqlite_url, source="amr", stream="licenses", table="t_xk", cursor="gxsj", since="2024-01-03 08:00:00"
+    )
     _, rows = rows_of(ex)
     assert [r["ID"] for r in rows] == ["10", "11"]
     assert ex.high_watermark == "2024-01-11 08:00:00"
-    again = read_sql(sqlite_url, source="amr", stream="licenses", table="T_XK", cursor="GXSJ", since=ex.high_watermark)
+    again = read_sql(
+        sqlite_url, source="amr", stream="licenses", table="T_XK", cursor="GXSJ", since=ex.high_watermark
+    )
     batches, rows = rows_of(again)
     assert rows == [] and batches[0].schema.names[0] == "ID"
     assert again.high_watermark is None
@@ -78,10 +87,19 @@ def test_sqlite_incremental_integer_and_text_cursor(sqlite_url):
 
 def test_sqlite_query(sqlite_url):
     ex = read_sql(
-        sqlite_url, source="amr", stream="q", query="SELECT ID, QYMC FROM T_XK WHERE ID <> 10;", cursor="ID", since="1"
+        sqlite_url,
+        source="amr",
+        stream="q",
+        query="SELECT ID, QYMC FROM T_XK WHERE ID <> 10;",
+        cursor="ID",
+        since="1",
     )
     _, rows = rows_of(ex)
-    assert rows == [{"ID": "2", "QYMC": "包头市某公司"}, {"ID": "3", "QYMC": ""}, {"ID": "11", "QYMC": "赤峰市"}]
+    assert rows == [
+        {"ID": "2", "QYMC": "包头市某公司"},
+        {"ID": "3", "QYMC": ""},
+        {"ID": "11", "QYMC": "赤峰市"},
+    ]
     assert ex.high_watermark == "11"
 
 
@@ -110,7 +128,9 @@ def test_sqlite_errors(sqlite_url, tmp_path):
 @pytest.fixture(scope="module")
 def pg_url():
     for url in PG_URLS:
-        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(
+            url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool
+        )
         try:
             with engine.connect():
                 return url
@@ -124,7 +144,9 @@ def pg_url():
 @pytest.fixture
 def pg_table(pg_url):
     name = f"hub_conn_test_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(
+        pg_url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool
+    )
     with engine.begin() as conn:
         conn.exec_driver_sql(
             f"CREATE TABLE {name} (id integer, d date, ts timestamp, tstz timestamptz, amount numeric(14,2),"
@@ -151,8 +173,14 @@ def test_pg_rendering_and_batches(pg_table):
     assert [b.num_rows for b in batches] == [2, 2, 1]
     rows.sort(key=lambda r: int(r["id"]))
     assert rows[0] == {
-        "id": "1", "d": "2024-01-01", "ts": "2024-01-01 08:00:00", "tstz": "2024-01-01 08:00:00",
-        "amount": "1.50", "name": "呼和浩特市", "flag": "true", "raw": "00ff",
+        "id": "1",
+        "d": "2024-01-01",
+        "ts": "2024-01-01 08:00:00",
+        "tstz": "2024-01-01 08:00:00",
+        "amount": "1.50",
+        "name": "呼和浩特市",
+        "flag": "true",
+        "raw": "00ff",
     }
     assert rows[1]["ts"] == "2024-01-02 08:00:00.250000"
     assert rows[1]["tstz"] == "2024-01-02 04:30:00"  # UTC 20:30 the day before, in Beijing
@@ -166,7 +194,15 @@ def test_pg_rendering_and_batches(pg_table):
 
 def test_pg_incremental_timestamp(pg_table):
     url, table = pg_table
-    ex = read_sql(url, source="amr", stream="licenses", table=table, cursor="ts", since="2024-01-02 08:00:00", batch_rows=2)
+    ex = read_sql(
+        url,
+        source="amr",
+        stream="licenses",
+        table=table,
+        cursor="ts",
+        since="2024-01-02 08:00:00",
+        batch_rows=2,
+    )
     _, rows = rows_of(ex)
     assert sorted(r["id"] for r in rows) == ["2", "3", "4", "5"]  # strictly greater: .25 s counts
     assert ex.high_watermark == "2024-01-05 08:00:00"
@@ -179,24 +215,39 @@ def test_pg_incremental_timestamptz_compares_in_beijing_time(pg_table):
     full = read_sql(url, source="amr", stream="licenses", table=table, cursor="tstz", batch_rows=2)
     assert len(rows_of(full)[1]) == 5
     assert full.high_watermark == "2024-01-05 08:00:00"
-    ex = read_sql(url, source="amr", stream="licenses", table=table, cursor="tstz", since="2024-01-02 04:30:00")
+    ex = read_sql(
+        url, source="amr", stream="licenses", table=table, cursor="tstz", since="2024-01-02 04:30:00"
+    )
     assert sorted(r["id"] for r in rows_of(ex)[1]) == ["3", "4", "5"]
-    ex = read_sql(url, source="amr", stream="licenses", table=table, cursor="tstz", since="2024-01-03 08:00:00")
+    ex = read_sql(
+        url, source="amr", stream="licenses", table=table, cursor="tstz", since="2024-01-03 08:00:00"
+    )
     assert sorted(r["id"] for r in rows_of(ex)[1]) == ["3", "4", "5"]  # 08:00:00.5 > 08:00:00
-    ex = read_sql(url, source="amr", stream="licenses", table=table, cursor="tstz", since="2024-01-03 08:00:00.500000")
+    ex = read_sql(
+        url, source="amr", stream="licenses", table=table, cursor="tstz", since="2024-01-03 08:00:00.500000"
+    )
     assert sorted(r["id"] for r in rows_of(ex)[1]) == ["4", "5"]
-    again = read_sql(url, source="amr", stream="licenses", table=table, cursor="tstz", since=full.high_watermark)
+    again = read_sql(
+        url, source="amr", stream="licenses", table=table, cursor="tstz", since=full.high_watermark
+    )
     assert rows_of(again)[1] == []
 
 
 def test_pg_incremental_integer_query_and_case_folding(pg_table):
     url, table = pg_table
-    ex = read_sql(url, source="amr", stream="licenses", table=table.upper(), cursor="ID", since="2", batch_rows=1)
+    ex = read_sql(
+        url, source="amr", stream="licenses", table=table.upper(), cursor="ID", since="2", batch_rows=1
+    )
     batches, rows = rows_of(ex)
     assert len(batches) == 3 and sorted(r["id"] for r in rows) == ["3", "4", "5"]
     assert ex.high_watermark == "5"  # max over batches
     q = read_sql(
-        url, source="amr", stream="q", query=f"SELECT id AS xh, name FROM {table} WHERE id <> 4", cursor="XH", since="1"
+        url,
+        source="amr",
+        stream="q",
+        query=f"SELECT id AS xh, name FROM {table} WHERE id <> 4",
+        cursor="XH",
+        since="1",
     )
     assert sorted(r["xh"] for r in rows_of(q)[1]) == ["2", "3", "5"]
     assert q.high_watermark == "5"
@@ -206,7 +257,9 @@ def test_pg_errors(pg_table):
     url, table = pg_table
     with pytest.raises(SourceError) as err:
         list(read_sql(url, source="amr", stream="licenses", table="hub_no_such_table"))
-    assert "'amr'" in str(err.value) and "'licenses'" in str(err.value) and "hub_no_such_table" in str(err.value)
+    assert (
+        "'amr'" in str(err.value) and "'licenses'" in str(err.value) and "hub_no_such_table" in str(err.value)
+    )
     with pytest.raises(SourceError, match="cursor column 'nope'"):
         list(read_sql(url, source="amr", stream="licenses", table=table, cursor="nope", since="1"))
     with pytest.raises(SourceError, match="nope"):
@@ -268,12 +321,37 @@ def test_mariadb_utf8mb4_and_incremental(maria_table):
     batches, rows = rows_of(ex)
     assert [b.num_rows for b in batches] == [2, 1]
     rows.sort(key=lambda r: r["id"])
-    assert rows[0] == {"id": "1", "qymc": "呼和浩特市𠀀", "gxsj": "2024-01-01 08:00:00", "ts": "2024-01-01 08:00:00", "je": "1.50"}
+    assert rows[0] == {
+        "id": "1",
+        "qymc": "呼和浩特市𠀀",
+        "gxsj": "2024-01-01 08:00:00",
+        "ts": "2024-01-01 08:00:00",
+        "je": "1.50",
+    }
     assert rows[1]["ts"] == "2024-01-02 04:30:00"  # TIMESTAMP read in Beijing time
     assert rows[2]["qymc"] is None and rows[2]["je"] == "100.00"
-    inc = read_sql(MARIADB_URL, source="tax", stream="permits", table=maria_table, cursor="gxsj", since="2024-01-01 08:00:00")
+    inc = read_sql(
+        MARIADB_URL,
+        source="tax",
+        stream="permits",
+        table=maria_table,
+        cursor="gxsj",
+        since="2024-01-01 08:00:00",
+    )
     assert sorted(r["id"] for r in rows_of(inc)[1]) == ["2", "3"]
     assert inc.high_watermark == "2024-01-03 08:00:00"
-    assert rows_of(read_sql(url, source="tax", stream="permits", table=maria_table, cursor="gxsj", since=inc.high_watermark))[1] == []
+    assert (
+        rows_of(
+            read_sql(
+                url,
+                source="tax",
+                stream="permits",
+                table=maria_table,
+                cursor="gxsj",
+                since=inc.high_watermark,
+            )
+        )[1]
+        == []
+    )
     with pytest.raises(SourceError, match="tax.*permits.*hub_no_such_table"):
         list(read_sql(url, source="tax", stream="permits", table="hub_no_such_table"))

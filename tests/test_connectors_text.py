@@ -14,8 +14,16 @@ UTC = ZoneInfo("UTC")
 CASES = [
     ([1, -2, 10**15, None], None, ["1", "-2", "1000000000000000", None]),
     ([True, False, None], None, ["true", "false", None]),
-    ([1.5, 3.0, 1e20, 1e-7, 0.1, None], None, ["1.5", "3", "100000000000000000000", "0.0000001", "0.1", None]),
-    ([Decimal("1.50"), Decimal("0.00000001"), None], pa.decimal128(12, 8), ["1.50000000", "0.00000001", None]),
+    (
+        [1.5, 3.0, 1e20, 1e-7, 0.1, None],
+        None,
+        ["1.5", "3", "100000000000000000000", "0.0000001", "0.1", None],
+    ),
+    (
+        [Decimal("1.50"), Decimal("0.00000001"), None],
+        pa.decimal128(12, 8),
+        ["1.50000000", "0.00000001", None],
+    ),
     ([dt.date(2024, 1, 2), None], None, ["2024-01-02", None]),
     (
         [dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 3, 4, 5, 250000), None],
@@ -51,6 +59,9 @@ def test_decimal_and_nested_values():
     assert render_value(Decimal("1E+3")) == "1000"
     assert render_value(Decimal("-0.000000123")) == "-0.000000123"
     assert render_value(dt.timedelta(days=1, hours=6, microseconds=5)) == "30:00:00.000005"
-    assert json_text({"城市": "呼和浩特市", "n": [Decimal("1.10"), None, True]}) == '{"城市":"呼和浩特市","n":[1.10,null,true]}'
+    assert (
+        json_text({"城市": "呼和浩特市", "n": [Decimal("1.10"), None, True]})
+        == '{"城市":"呼和浩特市","n":[1.10,null,true]}'
+    )
     struct = pa.array([{"a": 1, "b": "x"}])
     assert text_array(struct).to_pylist() == ['{"a":1,"b":"x"}']

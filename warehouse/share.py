@@ -11,19 +11,17 @@ from datetime import date, timedelta
 # Attributes on which two sources' records of one licence must agree (model.md `conflict`).
 RECOGNITION_FIELDS = ("holder_code", "holder_name", "valid_from", "valid_to", "status")
 
-_agree = " AND ".join(f"count(DISTINCT COALESCE(CAST({f} AS VARCHAR), '∅')) = 1" for f in RECOGNITION_FIELDS)
-
 VIEWS: dict[str, tuple[str, str]] = {
     "share.license_registry": (
-        f"""
+        """
 SELECT l.*,
-       CASE WHEN l.n_sources < 2 THEN 'single_source'
-            WHEN a.agree THEN 'recognized'
-            ELSE 'conflict' END AS recognition,
+       CASE WHEN c.key IS NOT NULL THEN 'conflict'
+            WHEN l.n_sources >= 2 THEN 'recognized'
+            ELSE 'single_source' END AS recognition,
+       c.fields AS conflict_fields,
        d.region_code AS issuing_region_code
 FROM core.license l
-LEFT JOIN (SELECT license_no, ({_agree}) AS agree FROM core.license_record GROUP BY license_no) a
-       USING (license_no)
+LEFT JOIN quality.recognition c ON c.finding = 'conflict' AND c.entity = 'license' AND c.key = l.license_no
 LEFT JOIN core.department d ON d.dept_code = l.issuing_dept_code""",
         "证照共享目录：黄金证照及互认状态（recognized 多源一致 / conflict 多源冲突 / single_source 单一来源）",
     ),

@@ -1,0 +1,122 @@
+"""Cross-department and cross-level findings (model.md `quality.recognition`), all in SQL.
+
+跨部门跨层级信息互认: where sources disagree about a licence, where a competent department
+stamped a licence its approval bureau now issues (杜绝重复盖章), where a licence points at no
+approved case, where one matter is handled to different standards (同标准办理), and where
+supervision feedback names a licence no source reports.
+
+The findings are recomputed from core on every run; a finding that persists keeps the time it was
+first detected, one that disappeared (the sources were corrected) is removed.
+"""
+
+from __future__ import annotations
+
+from warehouse.loading import beijing_now
+from warehouse.share import RECOGNITION_FIELDS
+
+SAMPLE = 20
+
+
+def _differing_fields_sql(fields: tuple[str, ...]) -> str:
+    """Comma-separated, sorted names of the fields with more than one distinct non-empty value."""
+    parts = ", ".join(
+        f"CASE WHEN count(DISTINCT {f}) > 1 THEN '{f}' END" for f in sorted(fields)
+    )
+    return f"array_to_string(list_filter([{parts}], lambda x: x IS NOT NULL), ',')"
+
+
+FINDINGS_SQL: dict[str, str] = {
+    # Two sources report one licence with different attributes. Full-width and half-width forms
+    # are one licence already: license_no is normalised before it is a key.
+    "conflict": f"""
+        SELECT 'license' AS entity, license_no AS key, {_differing_fields_sql(RECOGNITION_FIELDS)} AS fields,
+               string_agg(DISTINCT _source, ',' ORDER BY _source) AS sources,
+               NULL AS detail
+        FROM core.license_record
+        GROUP BY license_no
+        HAVING count(DISTINCT _source) > 1 AND {_differing_fields_sql(RECOGNITION_FIELDS)} <> ''""",
+    # A competent department issued a licence for a matter on or after the matter's transfer to
+    # the approval bureau of the same region (the bureau's seal is the valid one).
+    "duplicate_issuance": """
+        SELECT 'license', l.license_no, NULL,
+               (SELECT string_agg(DISTINCT r._source, ',' ORDER BY r._source) FROM core.license_record r
+                 WHERE r.license_no = l.license_no),
+               'issued ' || l.issued_on || ' by ' || l.issuing_dept_code || ', matter ' || l.matter_code
+                 || ' transferred on ' || min(m.transferred_on)
+        FROM core.license l
+        JOIN core.department d ON d.dept_code = l.issuing_dept_code AND d.kind = 'competent'
+        JOIN core.region dr ON dr.region_code = d.region_code
+        JOIN core.matter m ON m.matter_code = l.matter_code AND m.transfer_status = 'transferred'
+             AND m.transferred_on IS NOT NULL AND l.issued_on >= m.transferred_on
+             AND (m.region_code = d.region_code OR (dr.level = 'region'))
+        GROUP BY l.license_no, l.issued_on, l.issuing_dept_code, l.matter_code""",
+    # A licence that names a case which is not an approved case.
+    "orphan_license": """
+        SELECT 'license', l.license_no, NULL,
+               (SELECT string_agg(DISTINCT r._source, ',' ORDER BY r._source) FROM core.license_record r
+                 WHERE r.license_no = l.license_no),
+               'case ' || l.case_no || CASE WHEN c.case_no IS NULL THEN ' does not exist'
+                                            ELSE ' is ' || COALESCE(c.decision, 'undecided') END
+        FROM core.license l LEFT JOIN core.case c ON c.case_no = l.case_no
+        WHERE l.case_no IS NOT NULL AND (c.case_no IS NULL OR c.decision IS DISTINCT FROM 'approved')""",
+    # One matter carried with a different name, statutory time limit or legal basis by different
+    # regions or sources.
+    "standard_deviation": f"""
+        SELECT 'matter', matter_code, {_differing_fields_sql(("name", "statutory_days", "legal_basis"))},
+               string_agg(DISTINCT _source, ',' ORDER BY _source), NULL
+        FROM core.matter
+        GROUP BY matter_code
+        HAVING {_differing_fields_sql(("name", "statutory_days", "legal_basis"))} <> ''""",
+    # Supervision feedback names a licence that no source reports.
+    "unknown_holder_license": """
+        SELECT 'feedback', f.license_no, NULL, string_agg(DISTINCT f._source, ',' ORDER BY f._source),
+               'named by feedback ' || string_agg(DISTINCT f.feedback_id, ',')
+        FROM core.feedback f
+        WHERE f.license_no IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM core.license_record r WHERE r.license_no = f.license_no)
+        GROUP BY f.license_no""",
+}
+
+
+def refresh_recognition(con) -> dict[str, int]:
+    """Recompute every finding into quality.recognition in one transaction; returns counts."""
+    now = beijing_now()
+    union = "\nUNION ALL\n".join(f"SELECT '{name}' AS finding, * FROM ({sql})" for name, sql in FINDINGS_SQL.items())
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE hub_findings AS SELECT finding, entity, key, fields, sources, detail"
+            f" FROM ({union})"
+        )
+        con.execute(
+            """DELETE FROM quality.recognition q WHERE NOT EXISTS (
+                 SELECT 1 FROM hub_findings f WHERE f.finding = q.finding AND f.entity = q.entity AND f.key = q.key)"""
+        )
+        con.execute(
+            """INSERT OR REPLACE INTO quality.recognition (finding, entity, key, fields, sources, detected_at, detail)
+               SELECT f.finding, f.entity, f.key, NULLIF(f.fields, ''), f.sources,
+                      COALESCE(q.detected_at, $now), f.detail
+               FROM hub_findings f LEFT JOIN quality.recognition q
+                 ON q.finding = f.finding AND q.entity = f.entity AND q.key = f.key""",
+            {"now": now},
+        )
+        con.execute("DROP TABLE hub_findings")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return finding_counts(con)
+
+
+def finding_counts(con) -> dict[str, int]:
+    rows = con.execute("SELECT finding, count(*) FROM quality.recognition GROUP BY finding").fetchall()
+    counts = {name: 0 for name in FINDINGS_SQL}
+    counts.update({f: n for f, n in rows})
+    return counts
+
+
+def finding_sample(con, finding: str) -> list[str]:
+    rows = con.execute(
+        f"SELECT key FROM quality.recognition WHERE finding = $1 ORDER BY key LIMIT {SAMPLE}", [finding]
+    ).fetchall()
+    return [r[0] for r in rows]
