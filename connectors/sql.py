@@ -321,8 +321,9 @@ class SqlExtract:
                 table = _pick(table, known) or table
                 if cursor is not None and table in known:
                     columns = [c["name"] for c in insp.get_columns(table, schema_name)]
-            except sa.exc.SQLAlchemyError:
-                pass
+            except sa.exc.SQLAlchemyError:  # e.g. no right to read the catalogue
+                conn.rollback()  # PostgreSQL refuses further statements in a failed transaction
+                _beijing_session(conn)
             source_sql = (prep.quote_schema(schema_name) + "." if schema_name else "") + prep.quote(table)
             if cursor is not None and columns:
                 found = _pick(cursor, columns)
@@ -330,7 +331,8 @@ class SqlExtract:
                     raise self._error(f"cursor column {cursor!r} not found in {self.what}")
                 cursor = found
         else:
-            query = self._query.strip().rstrip(";").strip()
+            # Escape colons: text() would take '08:00' or ':x' in the source's SQL for bind parameters.
+            query = self._query.strip().rstrip(";").strip().replace(":", "\\:")
             source_sql = f"({query}) hub_q"  # no AS: Oracle-style dialects reject it for tables
             if cursor is not None and self.since is not None:
                 probe = conn.execute(sa.text(f"SELECT * FROM {source_sql} WHERE 1 = 0"))

@@ -251,6 +251,10 @@ def test_pg_incremental_integer_query_and_case_folding(pg_table):
     )
     assert sorted(r["xh"] for r in rows_of(q)[1]) == ["2", "3", "5"]
     assert q.high_watermark == "5"
+    colons = read_sql(
+        url, source="amr", stream="q", query="SELECT '08:00'::text AS hm, ':x' AS c", cursor="hm", since="0"
+    )
+    assert rows_of(colons)[1] == [{"hm": "08:00", "c": ":x"}]
 
 
 def test_pg_errors(pg_table):
