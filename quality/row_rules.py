@@ -125,7 +125,7 @@ def failure_predicate(rule: RowRule) -> str:
     f = rule.fields[0]
     s = stage_column(f)
     if rule.kind == "required":
-        return f"{s} IS NULL AND {f} IS NULL"
+        return f"{s} IS NULL"
     if rule.kind in ("date", "enum", "integer"):
         return f"{s} IS NOT NULL AND {f} IS NULL"
     if rule.kind == "uscc":

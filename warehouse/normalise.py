@@ -39,7 +39,7 @@ def _source_text(spec: FieldSpec | None, p: Params) -> str:
     if spec.value is not None:
         return f"CAST({p(spec.value)} AS VARCHAR)"
     text = f"NULLIF(trim(hub_nfkc(CAST({quote_ident(spec.column)} AS VARCHAR))), '')"
-    if spec.default is not None and not spec.map:  # a mapped field takes its default after mapping
+    if spec.default is not None:
         text = f"COALESCE({text}, {p(spec.default)})"
     return text
 
@@ -104,10 +104,12 @@ def _enum(entity: Entity, field: str, spec: FieldSpec | None, p: Params) -> str:
     s = stage_column(field)
     column = entity.columns[field]
     if spec is not None and spec.map:
-        # The default is the vocabulary value for an empty source; a non-empty unmapped value stays NULL.
-        empty = f"WHEN {s} IS NULL THEN {p(spec.default)} " if spec.default is not None else ""
-        cases = " ".join(f"WHEN {s} = {p(k)} THEN {p(v)}" for k, v in spec.map.items())
-        expr = f"CASE {empty}{cases} END"
+        mapping = dict(spec.map)
+        if spec.default is not None:
+            # An empty source value became the default, which is a vocabulary value: it maps to itself.
+            mapping.setdefault(spec.default, spec.default)
+        cases = " ".join(f"WHEN {s} = {p(k)} THEN {p(v)}" for k, v in mapping.items())
+        expr = f"CASE {cases} END"
     elif spec is not None and spec.value is not None:
         expr = s
     else:
