@@ -422,7 +422,7 @@ DEFECTS = {
 }
 CONFLICT_PERIOD, CONFLICT_PHASE = 100, 37  # among platform copies of zhujian / amr licences
 FULLWIDTH_PERIOD, FULLWIDTH_PHASE = 200, 111  # ~0.5 %; disjoint from the conflict rows
-IDENTICAL_PERIOD, IDENTICAL_PHASE = 400, 200  # exact repeats in amr (not defects)
+IDENTICAL_PERIOD, IDENTICAL_PHASE = 300, 150  # exact repeats in amr (not defects)
 
 
 class _Generator:
@@ -443,6 +443,7 @@ class _Generator:
         self.eval_seq = 0
         self.copy_seq = 0
         self.phantom_seq = 0
+        self.pending_vt = 0
         self._load_regions()
         self._build_departments()
         self._build_catalogue()
@@ -1095,12 +1096,21 @@ class _Generator:
             return
         copy = self.rnd.random() < (0.9 if r.case_no else 0.7)
         conflict = fullwidth = None
+        # a different valid_to must not also make one copy read as `expired` and the other not,
+        # whatever day the hub runs: only where both dates are past already, or the status never expires
+        vt_ok = r.status != 0 or r.vt + 365 <= D_END
         if copy:
             self.copy_seq += 1
             if self.copy_seq % CONFLICT_PERIOD == CONFLICT_PHASE:
                 conflict = (self.copy_seq // CONFLICT_PERIOD) % 2
+                if conflict == 1 and system == "zhujian" and not vt_ok:
+                    self.pending_vt += 1  # a valid_to conflict on the next licence that allows it
+                    conflict = None
             elif self.copy_seq % FULLWIDTH_PERIOD == FULLWIDTH_PHASE:
                 fullwidth = (self.copy_seq // FULLWIDTH_PERIOD) % 2
+            elif self.pending_vt and system == "zhujian" and vt_ok:
+                self.pending_vt -= 1
+                conflict = 1
         copy_status = r.status
         if conflict is not None and system == "amr" and conflict == 0:
             # revoked in the food licence system, never synchronised to the library
@@ -1108,7 +1118,7 @@ class _Generator:
             copy_status = 0
         row = self._zhujian_row(r) if system == "zhujian" else self._amr_row(r)
         table.add(row)
-        if system == "amr" and not copy and self._every("identical", IDENTICAL_PERIOD, IDENTICAL_PHASE):
+        if system == "amr" and self._every("identical", IDENTICAL_PERIOD, IDENTICAL_PHASE):
             table.add(list(row))
             self._truth("not_a_defect", "identical_repeat", "license", "amr.licenses", r.no,
                         note="the same row twice: loads once, not a duplicate_key")
@@ -1119,11 +1129,11 @@ class _Generator:
         # the library synchronises overnight (a stale copy still carries the first sync)
         synced = r.day if copy_status != r.status else r.upd_day
         prow[10] = _dt(min(synced + 1, D_END + 1), 2 * 3600 + self.rnd.randrange(3600))
-        sources = f"{system}.licenses,platform.licenses"
+        sources = ",".join(sorted([f"{system}.licenses", "platform.licenses"]))
         if conflict is not None:
             if system == "amr" and conflict == 0:
                 fld, note = "status", "revoked in amr, still valid in the platform library"
-            elif conflict == 0:
+            elif conflict == 0 or not vt_ok:
                 fld, note = "holder_name", "holder renamed in one system only"
                 prow[2] = _renamed(r.name)
             else:

@@ -20,6 +20,7 @@ class RunSummary:
     core: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -106,9 +107,13 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING") -> Ru
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             ev = event.event_specific_data
             if not ev.passed:
-                summary.failed_checks.append(f"{ev.asset_key.to_user_string()} · {ev.check_name}")
+                name = f"{ev.asset_key.to_user_string()} · {ev.check_name}"
                 if ev.severity == dg.AssetCheckSeverity.ERROR:
+                    summary.failed_checks.append(name)
                     summary.success = False
+                else:  # findings are results, not failures
+                    count = ev.metadata.get("count")
+                    summary.warnings.append(name + (f": {count.value}" if count is not None else ""))
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -124,6 +129,8 @@ def format_summary(summary: RunSummary) -> str:
         lines.append("core rows: " + ", ".join(f"{k} {v}" for k, v in summary.core.items()))
     for failure in summary.failures:
         lines.append(f"FAILED {failure}")
+    if summary.warnings:
+        lines.append("findings: " + "; ".join(summary.warnings))
     for check in summary.failed_checks:
         lines.append(f"CHECK FAILED {check}")
     lines.append(f"{'OK' if summary.success else 'FAILED'} in {summary.seconds:.1f} s")

@@ -35,8 +35,8 @@ FINDINGS_SQL: dict[str, str] = {
         FROM core.license_record
         GROUP BY license_no
         HAVING count(DISTINCT _source) > 1 AND {_differing_fields_sql(RECOGNITION_FIELDS)} <> ''""",
-    # A competent department issued a licence for a matter on or after the matter's transfer to
-    # the approval bureau of the same region (the bureau's seal is the valid one).
+    # A competent department issued a licence for a matter on or after the day that matter was
+    # transferred, in the department's own region, to the approval bureau (whose seal is the valid one).
     "duplicate_issuance": """
         SELECT 'license', l.license_no, NULL,
                (SELECT string_agg(DISTINCT r._source, ',' ORDER BY r._source) FROM core.license_record r
@@ -45,10 +45,9 @@ FINDINGS_SQL: dict[str, str] = {
                  || ' transferred on ' || min(m.transferred_on)
         FROM core.license l
         JOIN core.department d ON d.dept_code = l.issuing_dept_code AND d.kind = 'competent'
-        JOIN core.region dr ON dr.region_code = d.region_code
-        JOIN core.matter m ON m.matter_code = l.matter_code AND m.transfer_status = 'transferred'
-             AND m.transferred_on IS NOT NULL AND l.issued_on >= m.transferred_on
-             AND (m.region_code = d.region_code OR (dr.level = 'region'))
+        JOIN core.matter m ON m.matter_code = l.matter_code AND m.region_code = d.region_code
+             AND m.transfer_status = 'transferred' AND m.transferred_on IS NOT NULL
+             AND l.issued_on >= m.transferred_on
         GROUP BY l.license_no, l.issued_on, l.issuing_dept_code, l.matter_code""",
     # A licence that names a case which is not an approved case.
     "orphan_license": """
