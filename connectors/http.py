@@ -77,7 +77,6 @@ import hashlib
 import http.client
 import json
 import re
-import socket
 import ssl
 import time
 import urllib.error
@@ -99,19 +98,28 @@ USER_AGENT = "licensing-hub/0.1"
 
 PAGING_KEYS: dict[str, dict[str, object]] = {
     # style -> allowed keys with their defaults (None = optional, no default)
-    "page": {"page_param": "page", "size_param": "size", "size": DEFAULT_PAGE_SIZE, "start": 1,
-             "total": None, "pages": None},
-    "offset": {"offset_param": "offset", "limit_param": "limit", "size": DEFAULT_PAGE_SIZE, "start": 0,
-               "total": None},
+    "page": {
+        "page_param": "page",
+        "size_param": "size",
+        "size": DEFAULT_PAGE_SIZE,
+        "start": 1,
+        "total": None,
+        "pages": None,
+    },
+    "offset": {
+        "offset_param": "offset",
+        "limit_param": "limit",
+        "size": DEFAULT_PAGE_SIZE,
+        "start": 0,
+        "total": None,
+    },
     "cursor": {"cursor_param": "cursor", "next": None, "size_param": None, "size": None},
 }
 
 _SECRET_NAME = re.compile(
     r"token|secret|passw|pwd|key|sign|auth|credential|ticket|session|sid", re.IGNORECASE
 )
-_ISO = re.compile(
-    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?\Z"
-)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?\Z")
 _NUMERIC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 _SEGMENT = re.compile(r"[^.\s][^.]*")
 
@@ -130,8 +138,8 @@ def mask_url(url: str, secrets: tuple[str, ...] = ()) -> str:
             netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
         pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         query = "&".join(
-            f"{urllib.parse.quote(k, safe='')}=" + ("***" if _SECRET_NAME.search(k) else
-                                                     urllib.parse.quote(v, safe=""))
+            f"{urllib.parse.quote(k, safe='')}="
+            + ("***" if _SECRET_NAME.search(k) else urllib.parse.quote(v, safe=""))
             for k, v in pairs
         )
         text = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, ""))
@@ -177,7 +185,9 @@ def _path(text: str | None, *, what: str, source: str, stream: str) -> tuple[str
         return None
     segments = tuple(text.split("."))
     if not text.strip() or not all(_SEGMENT.fullmatch(s) for s in segments):
-        raise SourceError(f"{what} {text!r} is not a dotted path like 'data.list'", source=source, stream=stream)
+        raise SourceError(
+            f"{what} {text!r} is not a dotted path like 'data.list'", source=source, stream=stream
+        )
     return segments
 
 
@@ -269,7 +279,9 @@ class _Redirect(urllib.request.HTTPRedirectHandler):
         if new is not None:
             old, nxt = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(new.full_url)
             same = (old.hostname, old.port or _default_port(old.scheme)) == (
-                nxt.hostname, nxt.port or _default_port(nxt.scheme))
+                nxt.hostname,
+                nxt.port or _default_port(nxt.scheme),
+            )
             upgrade_only = old.scheme == nxt.scheme or (old.scheme, nxt.scheme) == ("http", "https")
             if same and upgrade_only:
                 for name, value in req.unredirected_hdrs.items():
@@ -361,9 +373,14 @@ class HttpExtract:
     # ------------------------------------------------------------ one request
 
     def _attempt(self, url: str) -> tuple[bytes, str | None]:
-        req = urllib.request.Request(url, headers={
-            "Accept": "application/json", "Accept-Encoding": "gzip, deflate", "User-Agent": USER_AGENT,
-        })
+        req = urllib.request.Request(
+            url,
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": "gzip, deflate",
+                "User-Agent": USER_AGENT,
+            },
+        )
         if self._token:
             value = f"Bearer {self._token}" if self._token_header.lower() == "authorization" else self._token
             req.add_unredirected_header(self._token_header, value)
@@ -384,10 +401,10 @@ class HttpExtract:
             reason = exc.reason
             if isinstance(reason, ssl.SSLCertVerificationError):
                 raise _Failure(f"TLS certificate not accepted: {reason}", retry=False) from None
-            if isinstance(reason, (TimeoutError, socket.timeout)):
+            if isinstance(reason, TimeoutError):
                 raise _Failure(f"no answer within {self.timeout_seconds:g} s", retry=True) from None
             raise _Failure(f"connection failed: {reason}", retry=True) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise _Failure(f"no answer within {self.timeout_seconds:g} s", retry=True) from None
         except (ConnectionError, http.client.HTTPException, OSError) as exc:
             raise _Failure(f"connection failed: {type(exc).__name__}: {exc}", retry=True) from None
@@ -413,7 +430,9 @@ class HttpExtract:
                     time.sleep(delay)
                     continue
                 tries = f" after {attempt + 1} attempts" if failure.retry else " (not retried)"
-                raise self._error(f"page {page}: GET {self.masked(url)} failed{tries}: {failure.detail}") from None
+                raise self._error(
+                    f"page {page}: GET {self.masked(url)} failed{tries}: {failure.detail}"
+                ) from None
         raise AssertionError("unreachable")
 
     def _page_body(self, url: str, page: int) -> object:
@@ -644,8 +663,11 @@ def _check_paging(paging: Mapping | None, *, source: str, stream: str) -> dict[s
         value = paging.get(key, default)
         if key in ("size", "start") and value is not None:
             if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key == "size" else 0):
-                raise SourceError(f"paging {key} must be a {'positive' if key == 'size' else 'non-negative'} "
-                                  f"integer, not {value!r}", **where)
+                raise SourceError(
+                    f"paging {key} must be a {'positive' if key == 'size' else 'non-negative'} "
+                    f"integer, not {value!r}",
+                    **where,
+                )
         elif key.endswith("_param") and value is not None:
             if not isinstance(value, str) or not value:
                 raise SourceError(f"paging {key} must be a parameter name, not {value!r}", **where)
