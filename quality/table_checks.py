@@ -102,7 +102,7 @@ def record_check_result(
     run_id: str | None
 ) -> None:
     con.execute(
-        "INSERT INTO quality.check_results VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT OR REPLACE INTO quality.check_results VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         [check_name, asset, passed, severity, description, json.dumps(metadata, ensure_ascii=False, default=str),
          run_id, beijing_now()],
     )

@@ -40,8 +40,9 @@ TABLES = {
     ),
     "quality.check_results": (
         "check_name VARCHAR NOT NULL, asset VARCHAR, passed BOOLEAN NOT NULL, severity VARCHAR,"
-        " description VARCHAR, metadata JSON, run_id VARCHAR, checked_at TIMESTAMP NOT NULL",
-        "质量检查结果：每次运行每项检查一行",
+        " description VARCHAR, metadata JSON, run_id VARCHAR, checked_at TIMESTAMP NOT NULL,"
+        " PRIMARY KEY (check_name, asset)",
+        "质量检查结果：每项检查的最近一次结果（历次结果见 Dagster 运行记录）",
     ),
     "quality.recognition": (
         "finding VARCHAR NOT NULL, entity VARCHAR NOT NULL, key VARCHAR NOT NULL, fields VARCHAR,"

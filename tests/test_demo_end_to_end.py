@@ -1,0 +1,155 @@
+"""The demo end to end: sources → warehouse, compared with the generator's truth file.
+
+One demo is generated and loaded once per module (real SQLite sources, a GB18030 exchange folder,
+a DuckDB warehouse in a temporary folder), then each test reads the result.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.config import load_config
+from pipelines.demo_data import generate_demo
+from pipelines.runner import run_all
+
+SCALE = 4000
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    sources = generate_demo(folder / "sources", scale=SCALE)
+    target = str(folder / "warehouse.duckdb")
+    summary = run_all(load_config(sources), target)
+    assert summary.success, summary.failures + summary.failed_checks
+    truth = list(csv.DictReader((sources.parent / "truth.csv").open(encoding="utf-8")))
+    return sources, target, summary, truth
+
+
+def read(target: str, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(target, read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def row_counts(target: str) -> dict[str, int]:
+    tables = read(
+        target,
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+        " WHERE table_schema IN ('raw', 'core', 'quality', 'share', 'meta') ORDER BY 1",
+    )
+    return {t: read(target, f"SELECT count(*) FROM {t}")[0][0] for (t,) in tables}
+
+
+def test_core_tables_are_filled(demo):
+    _, target, summary, _ = demo
+    counts = row_counts(target)
+    for table in ("core.case", "core.license", "core.license_record", "core.matter", "core.department"):
+        assert counts[table] > 0, table
+    assert counts["core.region"] == 116
+    assert counts["core.case"] > SCALE * 0.9
+
+
+def test_every_injected_defect_is_quarantined_with_its_reason_and_nothing_else(demo):
+    _, target, _, truth = demo
+    expected = {(r["source"], r["key"], r["code"]) for r in truth if r["kind"] == "quarantine"}
+    found = set(read(target, "SELECT _source, _source_key, reason FROM quality.quarantine"))
+    assert found == expected
+    assert len({reason for _, _, reason in found}) >= 6
+
+
+def test_every_finding_is_recognised(demo):
+    _, target, _, truth = demo
+    expected = {(r["code"], r["entity"], r["key"], r["fields"] or None) for r in truth if r["kind"] == "finding"}
+    found = set(read(target, "SELECT finding, entity, key, fields FROM quality.recognition"))
+    assert found == expected
+
+
+def test_look_alikes_load_cleanly(demo):
+    _, target, _, truth = demo
+    lookalikes = [r for r in truth if r["kind"] == "not_a_defect"]
+    assert lookalikes
+    conflicts = {k for (k,) in read(target, "SELECT key FROM quality.recognition WHERE finding = 'conflict'")}
+    for r in lookalikes:
+        if r["code"] == "fullwidth_variant":
+            assert r["key"] not in conflicts
+            assert read(target, "SELECT n_sources FROM core.license WHERE license_no = $1", [r["key"]])[0][0] >= 2
+
+
+def test_accounting_rule_per_batch(demo):
+    _, target, summary, _ = demo
+    bad = read(target, "SELECT _batch_id FROM meta.batches WHERE extracted <> loaded + quarantined")
+    assert bad == []
+    for stream, meta in summary.streams.items():
+        assert meta["extracted"] == meta["loaded"] + meta["quarantined"], stream
+
+
+def test_registry_recognition_values(demo):
+    _, target, _, _ = demo
+    values = {v for (v,) in read(target, "SELECT DISTINCT recognition FROM share.license_registry")}
+    assert values == {"recognized", "conflict", "single_source"}
+
+
+def test_level_rollup_adds_up(demo):
+    _, target, _, _ = demo
+    (region_cases, region_licenses), = read(
+        target, "SELECT cases, licenses FROM share.level_rollup WHERE level = 'region'")
+    assert region_cases == read(target, "SELECT count(*) FROM core.case WHERE region_code IS NOT NULL")[0][0]
+    banner = read(target, "SELECT sum(cases), sum(licenses) FROM share.level_rollup WHERE level = 'banner'")[0]
+    assert banner == (region_cases, region_licenses)
+
+
+def test_rerun_changes_no_row_count(demo, tmp_path):
+    sources, target, _, _ = demo
+    copy = tmp_path / "again.duckdb"
+    shutil.copy(target, copy)
+    before = row_counts(str(copy))
+    summary = run_all(load_config(sources), str(copy))
+    assert summary.success
+    assert all(m["extracted"] == 0 for m in summary.streams.values())
+    assert row_counts(str(copy)) == before
+
+
+def test_ten_changed_rows_arrive_once(demo, tmp_path):
+    sources, target, _, truth = demo
+    defective = {r["key"] for r in truth if r["source"] == "platform.cases"}
+    copy = tmp_path / "changed.duckdb"
+    shutil.copy(target, copy)
+    before = row_counts(str(copy))
+    db = Path(load_config(sources).sources["platform"].connection["url"].removeprefix("sqlite:///"))
+    src = tmp_path / "platform.sqlite"
+    shutil.copy(db, src)
+    con = sqlite3.connect(src)
+    keys = [k for (k,) in con.execute(
+        "SELECT project_no FROM t_case_info WHERE result_code = '1' AND apply_name <> '' ORDER BY project_no")
+        if k not in defective][:10]
+    con.executemany(
+        "UPDATE t_case_info SET apply_name = apply_name || '（更名）', update_time = '2099-01-01 00:00:00'"
+        " WHERE project_no = ?", [(k,) for k in keys])
+    con.commit()
+    con.close()
+    text = sources.read_text(encoding="utf-8").replace(str(db), str(src))
+    changed_sources = sources.parent / "sources_changed.yaml"  # beside it: relative paths still hold
+    changed_sources.write_text(text, encoding="utf-8")
+    summary = run_all(load_config(changed_sources), str(copy))
+    assert summary.success
+    assert summary.streams["platform.cases"]["extracted"] == 10
+    assert summary.streams["platform.cases"]["loaded"] == 10
+    assert all(m["extracted"] == 0 for s, m in summary.streams.items() if s != "platform.cases")
+    after = row_counts(str(copy))
+    assert after["core.case"] == before["core.case"]
+    assert after["raw.platform__cases"] == before["raw.platform__cases"] + 10
+    assert after["meta.batches"] == before["meta.batches"] + 1
+    renamed = read(str(copy), "SELECT count(*) FROM core.case WHERE applicant_name LIKE '%更名%'")[0][0]
+    assert renamed == 10
+    unchanged = {t: n for t, n in after.items() if t not in ("raw.platform__cases", "meta.batches",
+                                                               "quality.check_results")}
+    assert unchanged == {t: n for t, n in before.items() if t in unchanged}
