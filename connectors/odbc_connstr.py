@@ -19,9 +19,9 @@ class ConnectionStringError(ValueError):
     """The text is not a well-formed ODBC connection string (the message never shows it)."""
 
 
-def parse(text: str) -> list[tuple[str, str]]:
-    """The (key, value) pairs of a connection string, in order; braces removed from values."""
-    pairs: list[tuple[str, str]] = []
+def _scan(text: str) -> list[tuple[str, str, int, int]]:
+    """(key, value, start, end) per attribute; text[start:end] is the value as written."""
+    found: list[tuple[str, str, int, int]] = []
     i, n = 0, len(text)
     while i < n:
         if text[i] in "; \t\r\n":
@@ -29,13 +29,14 @@ def parse(text: str) -> list[tuple[str, str]]:
             continue
         eq = text.find("=", i)
         if eq < 0:
-            raise ConnectionStringError(f"attribute {len(pairs) + 1} has no '='")
+            raise ConnectionStringError(f"attribute {len(found) + 1} has no '='")
         key = text[i:eq].strip()
         if not key or ";" in key:
-            raise ConnectionStringError(f"attribute {len(pairs) + 1} has no key")
+            raise ConnectionStringError(f"attribute {len(found) + 1} has no key")
         i = eq + 1
         while i < n and text[i] in " \t":
             i += 1
+        start = i
         if i < n and text[i] == "{":
             out, i = [], i + 1
             while True:
@@ -49,7 +50,7 @@ def parse(text: str) -> list[tuple[str, str]]:
                     continue
                 i = close + 1
                 break
-            value = "".join(out)
+            value, end = "".join(out), i
             while i < n and text[i] in " \t":
                 i += 1
             if i < n and text[i] != ";":
@@ -59,8 +60,13 @@ def parse(text: str) -> list[tuple[str, str]]:
             end = n if end < 0 else end
             value = text[i:end].strip()
             i = end
-        pairs.append((key, value))
-    return pairs
+        found.append((key, value, start, end))
+    return found
+
+
+def parse(text: str) -> list[tuple[str, str]]:
+    """The (key, value) pairs of a connection string, in order; braces removed from values."""
+    return [(k, v) for k, v, _, _ in _scan(text)]
 
 
 def attributes(text: str) -> dict[str, str]:
@@ -97,12 +103,15 @@ def secrets(text: str) -> list[str]:
 
 
 def mask_connection_string(text: str) -> str:
-    """The connection string with every secret value replaced by ***; never raises."""
+    """The connection string as written, with every secret value replaced by ***; never raises."""
     try:
-        pairs = parse(text)
+        found = _scan(text)
     except ConnectionStringError:
         return "<unparsable connection string>"
-    return build([(k, "***" if _SECRET_KEY.search(k) else v) for k, v in pairs])
+    for key, _, start, end in reversed(found):
+        if _SECRET_KEY.search(key):
+            text = text[:start] + "***" + text[end:]
+    return text
 
 
 def scrub(message: str, secret_values: list[str]) -> str:

@@ -155,7 +155,9 @@ def adbc_available() -> bool:
     """Whether the ADBC PostgreSQL driver is installed (checked without importing it: the
     import pulls in pyarrow.dataset, about half a second)."""
     try:
-        return find_spec("adbc_driver_postgresql") is not None and find_spec("adbc_driver_manager") is not None
+        return (
+            find_spec("adbc_driver_postgresql") is not None and find_spec("adbc_driver_manager") is not None
+        )
     except (ImportError, ValueError):
         return False
 
@@ -166,7 +168,9 @@ def choose_engine(engine: str | None, url: URL, *, source: str, stream: str | No
     if engine is None:
         return "adbc" if is_pg and adbc_available() else "sqlalchemy"
     if engine not in ENGINES:
-        raise SourceError(f"engine must be one of {list(ENGINES)} or None, not {engine!r}", source=source, stream=stream)
+        raise SourceError(
+            f"engine must be one of {list(ENGINES)} or None, not {engine!r}", source=source, stream=stream
+        )
     if engine == "adbc":
         if not is_pg:
             raise SourceError(

@@ -71,7 +71,7 @@ class Declined(Exception):
 
 @lru_cache(maxsize=1)
 def _dbapi():
-    import adbc_driver_postgresql.dbapi as dbapi  # ~0.5 s: pulls in pyarrow.dataset
+    from adbc_driver_postgresql import dbapi  # ~0.5 s: pulls in pyarrow.dataset
 
     return dbapi
 
@@ -275,7 +275,10 @@ def _plain_max(arr: pa.Array) -> Any:
 _TEXT = (text_array, _plain_max)
 _CONVERSIONS: dict[str, tuple[Callable[[pa.Array], pa.Array], Callable[[pa.Array], Any]]] = {
     **{t: _TEXT for t in ("text", "varchar", "bpchar", "char", "name")},
-    **{t: _TEXT for t in ("bool", "int2", "int4", "int8", "float8", "date", "timestamp", "timestamptz", "time")},
+    **{
+        t: _TEXT
+        for t in ("bool", "int2", "int4", "int8", "float8", "date", "timestamp", "timestamptz", "time")
+    },
     "bytea": _TEXT,  # hex, value by value in text_array (as on the SQLAlchemy path)
     "uuid": (text_array, _uuid_max),  # value by value in text_array
     "float4": (_float4_text, _float4_max),
@@ -298,9 +301,7 @@ def _plan(schema: pa.Schema) -> list[tuple[Callable, Callable]]:
             refused.append(f"{field.name} ({_pg_type(field)})")
         plan.append(conv)
     if refused:
-        raise Declined(
-            f"does not render these column types like the sqlalchemy engine: {', '.join(refused)}"
-        )
+        raise Declined(f"does not render these column types like the sqlalchemy engine: {', '.join(refused)}")
     return plan
 
 
@@ -346,7 +347,9 @@ def _read(ex: SqlExtract, dbapi, cur) -> Iterator[pa.RecordBatch]:
         sql = f"SELECT * FROM {source_sql}"
         schema = cur.adbc_execute_schema(sql)  # prepared and described, not run
     except dbapi.Error as exc:
-        raise ex._error(f"cannot read {ex.what} from {mask_url(ex.url)}: {driver_message(exc, ex.url)}") from exc
+        raise ex._error(
+            f"cannot read {ex.what} from {mask_url(ex.url)}: {driver_message(exc, ex.url)}"
+        ) from exc
     names = schema.names
     cursor_at = ex._result_columns(names)
     plan = _plan(schema)  # Declined here, before anything is yielded
@@ -361,7 +364,9 @@ def _read(ex: SqlExtract, dbapi, cur) -> Iterator[pa.RecordBatch]:
         cur.execute(sql)
         reader = cur.fetch_record_batch()
     except dbapi.Error as exc:
-        raise ex._error(f"cannot read {ex.what} from {mask_url(ex.url)}: {driver_message(exc, ex.url)}") from exc
+        raise ex._error(
+            f"cannot read {ex.what} from {mask_url(ex.url)}: {driver_message(exc, ex.url)}"
+        ) from exc
     top = _Max()
     state = {"rows": 0}
 

@@ -343,7 +343,6 @@ class _Table:
     name: str
     columns: tuple[str, ...]
     rows: list = field(default_factory=list)
-    count: int = 0
 
     def add(self, row) -> None:
         self.rows.append(row)
@@ -354,7 +353,6 @@ class _Table:
         if self.rows:
             marks = ", ".join("?" * len(self.columns))
             self.con.executemany(f"INSERT INTO {self.name} VALUES ({marks})", self.rows)
-            self.count += len(self.rows)
             self.rows = []
 
 
@@ -832,7 +830,7 @@ class _Generator:
     # ------------------------------------------------------------------ cases and what follows them
 
     def _chunk(self, start: int, n: int, first: bool) -> None:
-        rng, rnd = self.rng, self.rnd
+        rng = self.rng
         entries = self.entries
         E = rng.choice(len(entries), size=n, p=self.e_weight).tolist()
         span = D_END - D_START + 1
@@ -871,7 +869,7 @@ class _Generator:
             stat_rows = set(cand[:3])
 
         cases = self.tables["t_case_info"]
-        rejected_legal: list[tuple[str, int, int, str, str, int]] = []
+        rejected_legal: list[tuple[str, int, int, str, str]] = []
         for j in range(n):
             seq = start + j + 1
             ei = E[j]
@@ -915,7 +913,7 @@ class _Generator:
             row = [case_no, self.matter_codes[e.m], name, "2" if natural else "1", code, handler, region,
                    CHANNELS[CH[j]], recv, result_time, result_code, e.promised, _dt(upd_day, upd_s)]
             if reason is not None:
-                self._case_defect(row, reason, rd, rs, natural)
+                self._case_defect(row, reason, rd, rs)
                 cases.add(row)
                 continue
             if j in stat_rows:
@@ -928,7 +926,7 @@ class _Generator:
             if pending:
                 continue
             if outcome == 1 and not natural:
-                rejected_legal.append((case_no, ei, res_day, code, name, li))
+                rejected_legal.append((case_no, ei, res_day, code, name))
             if EV[j] < 0.33:
                 self._evaluation(case_no, res_day, res_s, CH[j])
             if outcome == 0 and not natural and LIC[j] < 0.92:
@@ -939,7 +937,7 @@ class _Generator:
             self._legacy_license(self.legacy_entries[k])
         self._inject_findings(n, first, rejected_legal)
 
-    def _case_defect(self, row: list, reason: str, rd: int, rs: int, natural: bool) -> None:
+    def _case_defect(self, row: list, reason: str, rd: int, rs: int) -> None:
         key = row[0]
         note = ""
         if reason == "bad_uscc":
@@ -1315,7 +1313,7 @@ class _Generator:
         for k in range(count(0.0015)):
             if k % 2 == 0:
                 if rejected_legal and k % 4 == 0:
-                    case_no, ei, day, code, name, li = rejected_legal[rnd.randrange(len(rejected_legal))]
+                    case_no, ei, day, code, name = rejected_legal[rnd.randrange(len(rejected_legal))]
                     e = self.entries[ei]
                     issuer = e.bureau if day >= e.tday else e.competent
                     note = "case was rejected"

@@ -318,7 +318,10 @@ def build_data_docs(results: Iterable, out_dir: str | Path) -> Path:
     """Write GX Data Docs (static HTML) for the latest validation of each entity into `out_dir`.
 
     `results` are what `validate_stage` returned (or GX ExpectationSuiteValidationResult objects),
-    oldest first; per suite the last one is rendered. Returns the path of `index.html`.
+    oldest first; per suite the last one is rendered. This is GX's own SiteBuilder (the ephemeral
+    context can host a filesystem site): an index page, one page per validation and one per
+    suite. Pages of earlier builds into the same folder stay on disk but are no longer linked
+    from the index. Returns the path of `index.html`.
     """
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -336,9 +339,15 @@ def build_data_docs(results: Iterable, out_dir: str | Path) -> Path:
                 site_config={
                     "class_name": "SiteBuilder",
                     "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out)},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False},
+                    "show_how_to_buttons": False,
                 },
             )
+        # The in-memory results store is the process's; keep in it only what this site shows,
+        # so the index lists exactly the latest validation per entity given here.
+        store = ctx.validation_results_store
+        for old_key in store.list_keys():
+            store.remove_key(old_key)
         for name, vr in latest.items():
             hub.suite(vr.meta.get("entity") or name.removeprefix("core."))  # suite pages need it stored
             run_id = vr.meta.get("run_id")

@@ -118,5 +118,11 @@ def fill_workday_calendar(con, first: date, last: date) -> None:
         n += work
         rows.append((d, work, n))  # workday_no: working days up to and including d
         d += timedelta(days=1)
+    import pyarrow as pa
+
+    days = pa.table({"day": [r[0] for r in rows], "is_workday": [r[1] for r in rows],
+                     "workday_no": pa.array([r[2] for r in rows], pa.int32())})
     con.execute("DELETE FROM core.workday")
-    con.executemany("INSERT INTO core.workday VALUES (?, ?, ?)", rows)
+    con.register("hub_days", days)
+    con.execute("INSERT INTO core.workday SELECT day, is_workday, workday_no FROM hub_days")
+    con.unregister("hub_days")
