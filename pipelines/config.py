@@ -25,7 +25,7 @@ CONNECTION_KINDS = {
     "sql": {"url"},
     "odbc": {"dsn", "connection_string"},
     "file": {"path", "pattern", "format", "encoding", "delimiter", "sheet", "settle_seconds"},
-    "http": {"base_url", "token", "timeout_seconds", "retries"},
+    "http": {"base_url", "token", "token_header", "timeout_seconds", "retries"},
 }
 SOURCE_KEYS = {"department", "label", "connection", "streams", "batch_rows"}
 STREAM_KEYS = {
@@ -33,7 +33,7 @@ STREAM_KEYS = {
     # file streams
     "pattern", "format", "encoding", "delimiter", "sheet",
     # http streams
-    "path", "records", "params", "paging",
+    "path", "records", "params", "paging", "since_param",
 }
 FIELD_KEYS = {"column", "format", "map", "value", "default"}
 FILE_FORMATS = {"csv", "xlsx", "jsonl"}
@@ -227,7 +227,7 @@ def _parse_stream(source: str, name: str, raw: Any, kind: str, conn: dict, path:
             )
         options["encoding"] = str(options["encoding"]).lower()
     if kind == "http":
-        for opt in ("path", "records", "params", "paging"):
+        for opt in ("path", "records", "params", "paging", "since_param"):
             if opt in data:
                 options[opt] = data[opt]
         if not options.get("path"):

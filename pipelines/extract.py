@@ -107,7 +107,35 @@ def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamC
         result.batches.append(batch)
 
 
-EXTRACTORS = {"sql": _extract_sql, "file": _extract_files}
+def _extract_http(con, config: HubConfig, source: SourceConfig, stream: StreamConfig, result: StreamResult) -> None:
+    from connectors.http import read_http
+
+    conn, opts = source.connection, stream.options
+    where = _where(config, source)
+    token = conn.get("token")
+    extract = read_http(
+        resolve_env(conn["base_url"], where=where + " → base_url"),
+        source=source.name,
+        stream=stream.name,
+        path=opts["path"],
+        token=resolve_env(token, where=where + " → token") if token else None,
+        token_header=conn.get("token_header", "Authorization"),
+        records=opts.get("records"),
+        params=opts.get("params"),
+        paging=opts.get("paging"),
+        cursor=stream.cursor,
+        since=watermark(con, stream) if stream.cursor else None,
+        since_param=opts.get("since_param"),
+        batch_rows=source.batch_rows,
+        timeout_seconds=float(conn.get("timeout_seconds", 30)),
+        retries=int(conn.get("retries", 4)),
+    )
+    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark)
+    if batch.batch_id:
+        result.batches.append(batch)
+
+
+EXTRACTORS = {"sql": _extract_sql, "file": _extract_files, "http": _extract_http}
 
 
 def run_stream(con, config: HubConfig, stream: StreamConfig) -> StreamResult:

@@ -99,16 +99,17 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
     """Append the source rows to raw as text, numbering them within the batch."""
     table = raw_table(stream)
     needed = stream.source_columns()
+    seen: set[str] = set()
     n = 0
     for rb in batches:
         if rb.num_rows == 0:
+            seen.update(rb.schema.names)
             continue
-        missing = [c for c in needed if c not in rb.schema.names]
-        if missing:
-            raise LoadError(
-                f"{stream.qualified_name}: column(s) {', '.join(missing)} named in the sources file are not"
-                f" in the source (it has: {', '.join(rb.schema.names[:30])})"
-            )
+        seen.update(rb.schema.names)
+        for column in needed:
+            if column not in rb.schema.names:
+                # JSON sources may omit a key in some records: absent is empty for this batch.
+                rb = rb.append_column(column, pa.nulls(rb.num_rows, pa.string()))
         _ensure_raw_table(con, table, rb.schema.names)
         con.register("hub_incoming", rb)
         cols = ", ".join(quote_ident(c) for c in rb.schema.names)
@@ -121,6 +122,12 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
         )
         con.unregister("hub_incoming")
         n += rb.num_rows
+    missing = [c for c in needed if c not in seen]
+    if n and missing:
+        raise LoadError(
+            f"{stream.qualified_name}: column(s) {', '.join(missing)} named in the sources file are not in the"
+            f" source (it has: {', '.join(sorted(seen)[:30])})"
+        )
     return n
 
 
