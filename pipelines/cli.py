@@ -35,9 +35,7 @@ def _demo(args: argparse.Namespace) -> int:
     import os
 
     from pipelines.demo_data import DEFAULT_SCALE, generate_demo
-    from pipelines.settings import default_demo_dir
-
-    from pipelines.settings import warehouse_target
+    from pipelines.settings import default_demo_dir, warehouse_target
 
     directory = Path(args.dir) if args.dir else default_demo_dir()
     scale = args.scale or DEFAULT_SCALE

@@ -477,7 +477,7 @@ class _Generator:
 
     def _new_dept_code(self, region: str) -> str:
         while True:
-            body = "11" + region + "MB" + f"{self.rnd.randrange(10**6):06d}"
+            body = "11" + region + "MB" + f"{self._rr(10**6):06d}"
             body += _org_check_char(body[8:16])
             code = body + uscc_check_char(body)
             if code not in self.used_dept_codes:
@@ -535,9 +535,9 @@ class _Generator:
         # transfer waves: leagues first (2020 H2 – 2021 H1), banners later
         wave: dict[str, int] = {}
         for lg in self.leagues:
-            wave[lg] = _day(date(2020, 7, 1)) + rnd.randrange(270)
+            wave[lg] = _day(date(2020, 7, 1)) + self._rr(270)
         for b in self.bureau_banners:
-            wave[b] = min(wave[self.league_of[b]] + 30 + rnd.randrange(390), _day(date(2022, 9, 30)))
+            wave[b] = min(wave[self.league_of[b]] + 30 + self._rr(390), _day(date(2022, 9, 30)))
         entries: list[_Entry] = []
         seen_ind: dict[str, int] = {ZJ: 0, AMR: 0}
         for m, mt in enumerate(MATTERS):
@@ -556,7 +556,7 @@ class _Generator:
                     u = rnd.random()
                     if u < 0.84:
                         status = "transferred"
-                        off = 0 if rnd.random() < 0.7 else 30 + rnd.randrange(335)
+                        off = 0 if rnd.random() < 0.7 else 30 + self._rr(335)
                         tday = min(wave[reg] + off, _day(date(2022, 12, 31)))
                     else:
                         status, tday = ("deferred" if u < 0.93 else "retained"), NEVER
@@ -620,8 +620,8 @@ class _Generator:
             people = []
             for _ in range(max(30, int(n_pers * share[li]))):
                 while True:
-                    born = date(1955, 1, 1) + timedelta(days=rnd.randrange(17000))
-                    body = rnd.choice(areas) + born.strftime("%Y%m%d") + f"{rnd.randrange(1000):03d}"
+                    born = date(1955, 1, 1) + timedelta(days=self._rr(17000))
+                    body = rnd.choice(areas) + born.strftime("%Y%m%d") + f"{self._rr(1000):03d}"
                     code = body + id_check_char(body)
                     if code not in seen:
                         seen.add(code)
@@ -634,6 +634,12 @@ class _Generator:
         if rnd.random() < 0.15:
             return rnd.choice(_MONGOL)
         return rnd.choice(_SURNAMES) + "".join(rnd.choice(_GIVEN) for _ in range(1 if rnd.random() < 0.35 else 2))
+
+    def _rr(self, a: int, b: int | None = None) -> int:
+        """A random integer in [a, b) (or [0, a)); cheaper than Random.randrange at a million rows."""
+        if b is None:
+            a, b = 0, a
+        return a + int(self.rnd.random() * (b - a))
 
     # ------------------------------------------------------------------ defect bookkeeping
 
@@ -962,7 +968,7 @@ class _Generator:
             row[7] = self.rnd.choice(["9", "0", "05"])
             note = f"channel_code {row[7]} unmapped"
         elif reason == "date_order":
-            total = rd * 86400 + rs - 3600 - self.rnd.randrange(3 * 86400)
+            total = rd * 86400 + rs - 3600 - self._rr(3 * 86400)
             day, sec = total // 86400, total % 86400
             row[9], row[10] = _dt(day, sec), "2"
             note = "result_time before receive_time"
@@ -975,17 +981,17 @@ class _Generator:
     def _evaluation(self, case_no: str, res_day: int, res_s: int, ch: int) -> None:
         rnd = self.rnd
         self.eval_seq += 1
-        day = min(res_day + (0 if rnd.random() < 0.6 else rnd.randrange(1, 4)), D_END)
-        sec = min(86399, res_s + 60 + rnd.randrange(3600)) if day == res_day else rnd.randrange(7 * 3600, 86400)
+        day = min(res_day + (0 if rnd.random() < 0.6 else self._rr(1, 4)), D_END)
+        sec = min(86399, res_s + 60 + self._rr(3600)) if day == res_day else self._rr(7 * 3600, 86400)
         u = rnd.random()
         level = "5" if u < 0.8 else "4" if u < 0.92 else "3" if u < 0.96 else "2" if u < 0.985 else "1"
         eval_id = f"PJ{COMPACT[day]}{self.eval_seq:08d}"
-        epoch_ms = ((UNIX_DAY0 + day) * 86400 + sec - 8 * 3600) * 1000 + rnd.randrange(1000)
+        epoch_ms = ((UNIX_DAY0 + day) * 86400 + sec - 8 * 3600) * 1000 + self._rr(1000)
         rectify = None
         upd_day, upd_s = day, sec
         if level in "12" and rnd.random() < 0.7:
-            r_day = min(day + rnd.randrange(1, 8), D_END)
-            r_s = rnd.randrange(9 * 3600, 18 * 3600)
+            r_day = min(day + self._rr(1, 8), D_END)
+            r_s = self._rr(9 * 3600, 18 * 3600)
             if (r_day, r_s) > (day, sec):
                 rectify = _dt(r_day, r_s)
                 upd_day, upd_s = r_day, r_s
@@ -1001,7 +1007,7 @@ class _Generator:
             else:
                 y, m, d = self._bad_date_parts(day)
                 row[2] = "2"
-                row[5] = f"{y:04d}-{m:02d}-{d:02d} 10:{rnd.randrange(60):02d}:00"
+                row[5] = f"{y:04d}-{m:02d}-{d:02d} 10:{self._rr(60):02d}:00"
                 note = f"rectify_time {row[5]} does not exist"
             self._truth("quarantine", reason, "evaluation", "platform.evaluations", eval_id, note=note)
         self.tables["t_evaluation"].add(row)
@@ -1026,8 +1032,8 @@ class _Generator:
         else:
             status = 0 if u < 0.94 else 1 if u < 0.96 else 2 if u < 0.98 else 3
         if status == 0:
-            return status, issue_day, min(86399, issue_s + 120 + rnd.randrange(1800))
-        return status, min(issue_day + 30 + rnd.randrange(700), D_END), rnd.randrange(8 * 3600, 18 * 3600)
+            return status, issue_day, min(86399, issue_s + 120 + self._rr(1800))
+        return status, min(issue_day + 30 + self._rr(700), D_END), self._rr(8 * 3600, 18 * 3600)
 
     def _license_from_case(self, e: _Entry, ei: int, case_no: str, code: str, name: str, rep: str,
                            handler: str, by_bureau: bool, day: int, sec: int) -> None:
@@ -1042,15 +1048,14 @@ class _Generator:
         self._emit(rec, by_bureau=by_bureau)
 
     def _legacy_license(self, ei: int) -> None:
-        rnd = self.rnd
         e = self.entries[ei]
         mt = MATTERS[e.m]
         hi = min(e.tday, D_START) - 1
-        day = D_LEGACY + rnd.randrange(hi - D_LEGACY + 1)
-        sec = rnd.randrange(9 * 3600, 17 * 3600)
-        li = e.league if e.league >= 0 else rnd.randrange(len(self.leagues))
+        day = D_LEGACY + self._rr(hi - D_LEGACY + 1)
+        sec = self._rr(9 * 3600, 17 * 3600)
+        li = e.league if e.league >= 0 else self._rr(len(self.leagues))
         pool = self.companies[li][mt.industry]
-        code, name, rep = pool[rnd.randrange(len(pool))]
+        code, name, rep = pool[self._rr(len(pool))]
         status, upd_day, upd_s = self._status_and_update(day, sec, legacy=True)
         rec = _Lic(
             no=self._license_no(e.m, e.region, day), m=e.m, ei=ei, holder=code, name=name, rep=rep,
@@ -1126,7 +1131,7 @@ class _Generator:
         prow[8] = PLATFORM_STATUS[copy_status]
         # the library synchronises overnight (a stale copy still carries the first sync)
         synced = r.day if copy_status != r.status else r.upd_day
-        prow[10] = _dt(min(synced + 1, D_END + 1), 2 * 3600 + self.rnd.randrange(3600))
+        prow[10] = _dt(min(synced + 1, D_END + 1), 2 * 3600 + self._rr(3600))
         sources = ",".join(sorted([f"{system}.licenses", "platform.licenses"]))
         if conflict is not None:
             if system == "amr" and conflict == 0:
@@ -1143,7 +1148,7 @@ class _Generator:
                 prow[0] = _fullwidth(r.no)
                 note = "licence number in full-width characters in the platform library"
             else:
-                cut = 2 + self.rnd.randrange(len(r.no) - 3)
+                cut = 2 + self._rr(len(r.no) - 3)
                 prow[0] = r.no[:cut] + " " + r.no[cut:]
                 note = "licence number with an inner blank in the platform library"
             self._truth("not_a_defect", "fullwidth_variant", "license", "platform.licenses", normalize_code(r.no),
@@ -1171,7 +1176,7 @@ class _Generator:
             row[4] = rnd.choice(self.unknown_depts)
             note = "issue_dept_code not a registered department"
         elif reason == "date_order":
-            row[6] = ISO[r.vt + 1 + rnd.randrange(30)]
+            row[6] = ISO[r.vt + 1 + self._rr(30)]
             note = "valid_begin after valid_end"
         else:
             row[3] = None
@@ -1208,12 +1213,12 @@ class _Generator:
             row[2] = rnd.choice([c for c in self.unknown_matters if c[3:6] == MATTER_CATEGORY[ZJ]])
             note = "SXBM not in the catalogue"
         elif reason == "date_order":
-            before = max(r.day - 1 - rnd.randrange(400), 0)
+            before = max(r.day - 1 - self._rr(400), 0)
             if zj:
                 row[8] = CN[before]
                 note = "YXQZ (valid to) before YXQQ (valid from)"
             else:
-                row[7] = CN[r.vt + 1 + rnd.randrange(30)]
+                row[7] = CN[r.vt + 1 + self._rr(30)]
                 note = "YXQZ (valid from) after YXQJZ (valid to)"
         else:  # duplicate_key: a second row with the same number and a different holder name
             table.add(row)
@@ -1231,13 +1236,13 @@ class _Generator:
         e = self.entries[r.ei]
         self.push_seq += 1
         day = r.day + (0 if rnd.random() < 0.7 else 1)
-        sec = min(86399, r.sec + 300 + rnd.randrange(3600)) if day == r.day else rnd.randrange(8 * 3600, 12 * 3600)
+        sec = min(86399, r.sec + 300 + self._rr(3600)) if day == r.day else self._rr(8 * 3600, 12 * 3600)
         push_id = f"TS{COMPACT[day]}{self.push_seq:08d}"
         ack = None
         upd = _dt(day, sec)
         if rnd.random() < 0.85:
-            a_day = day + (rnd.randrange(0, 4) if rnd.random() < 0.85 else rnd.randrange(4, 20))
-            a_s = rnd.randrange(8 * 3600, 18 * 3600) if a_day > day else min(86399, sec + 600 + rnd.randrange(7200))
+            a_day = day + (self._rr(0, 4) if rnd.random() < 0.85 else self._rr(4, 20))
+            a_s = self._rr(8 * 3600, 18 * 3600) if a_day > day else min(86399, sec + 600 + self._rr(7200))
             if a_day <= D_END:
                 ack = upd = _dt(a_day, a_s)
         row = [push_id, r.case_no, r.no, r.issuer, e.competent, _dt(day, sec), ack, upd]
@@ -1263,21 +1268,21 @@ class _Generator:
     def _feedback(self, r: _Lic, from_dept: str, to_dept: str, push_day: int, phantom: bool = False) -> None:
         rnd = self.rnd
         if phantom:
-            day = min(push_day + 1 + rnd.randrange(30), D_END)
+            day = min(push_day + 1 + self._rr(30), D_END)
         else:
-            day = push_day + 15 + rnd.randrange(400)
+            day = push_day + 15 + self._rr(400)
             if day > D_END:
                 return
         self.fb_seq += 1
-        sec = rnd.randrange(8 * 3600, 18 * 3600)
+        sec = self._rr(8 * 3600, 18 * 3600)
         u = rnd.random()
         kind = 0 if u < 0.7 else 1 if u < 0.85 else 2 if u < 0.95 else 3
         fb_id = f"FK{COMPACT[day]}{self.fb_seq:06d}"
         handled, result = "", ""
         if rnd.random() < 0.8:
-            h_day = day + 1 + rnd.randrange(20)
+            h_day = day + 1 + self._rr(20)
             if h_day <= D_END:
-                handled, result = _dt(h_day, rnd.randrange(8 * 3600, 18 * 3600)), FEEDBACK_RESULTS[kind]
+                handled, result = _dt(h_day, self._rr(8 * 3600, 18 * 3600)), FEEDBACK_RESULTS[kind]
         row = [fb_id, r.no, r.holder, from_dept, to_dept, FEEDBACK_KINDS[kind], _dt(day, sec), handled, result]
         if phantom:
             self._truth("finding", "unknown_holder_license", "feedback", "exchange.feedback", normalize_code(r.no),
@@ -1293,7 +1298,7 @@ class _Generator:
                     note = "反馈部门 empty"
                 else:
                     y, m, d = self._bad_date_parts(day + 1)
-                    row[7] = f"{y:04d}-{m:02d}-{d:02d} 16:{rnd.randrange(60):02d}:00"
+                    row[7] = f"{y:04d}-{m:02d}-{d:02d} 16:{self._rr(60):02d}:00"
                     row[8] = FEEDBACK_RESULTS[kind]
                     note = f"处理时间 {row[7]} does not exist"
                 self._truth("quarantine", reason, "feedback", "exchange.feedback", fb_id, note=note)
@@ -1303,8 +1308,6 @@ class _Generator:
     # ------------------------------------------------------------------ findings
 
     def _inject_findings(self, n: int, first: bool, rejected_legal: list) -> None:
-        rnd = self.rnd
-
         def count(rate: float) -> int:
             return max(1 if first else 0, round(n * rate))
 
@@ -1313,17 +1316,17 @@ class _Generator:
         for k in range(count(0.0015)):
             if k % 2 == 0:
                 if rejected_legal and k % 4 == 0:
-                    case_no, ei, day, code, name = rejected_legal[rnd.randrange(len(rejected_legal))]
+                    case_no, ei, day, code, name = rejected_legal[self._rr(len(rejected_legal))]
                     e = self.entries[ei]
                     issuer = e.bureau if day >= e.tday else e.competent
                     note = "case was rejected"
                 else:
-                    ei = rnd.randrange(len(self.entries))
+                    ei = self._rr(len(self.entries))
                     e = self.entries[ei]
-                    day = D_START + rnd.randrange(D_END - D_START - 10)
-                    li = e.league if e.league >= 0 else rnd.randrange(len(self.leagues))
+                    day = D_START + self._rr(D_END - D_START - 10)
+                    li = e.league if e.league >= 0 else self._rr(len(self.leagues))
                     pool = self.companies[li][MATTERS[e.m].industry]
-                    code, name, _ = pool[rnd.randrange(len(pool))]
+                    code, name, _ = pool[self._rr(len(pool))]
                     issuer = e.bureau if day >= e.tday else e.competent
                     case_no = f"{e.region}{_DATES[day].year}{900_000_000 + self.lic_seq % 99_999_999:09d}"
                     note = "case number does not exist"
@@ -1336,13 +1339,13 @@ class _Generator:
                 self._truth("finding", "orphan_license", "license", "platform.licenses", normalize_code(r.no),
                             note=note)
             else:
-                ei = self.untransferred_zj[rnd.randrange(len(self.untransferred_zj))]
+                ei = self.untransferred_zj[self._rr(len(self.untransferred_zj))]
                 e = self.entries[ei]
                 mt = MATTERS[e.m]
-                day = D_START + rnd.randrange(D_END - D_START - 10)
-                li = e.league if e.league >= 0 else rnd.randrange(len(self.leagues))
+                day = D_START + self._rr(D_END - D_START - 10)
+                li = e.league if e.league >= 0 else self._rr(len(self.leagues))
                 pool = self.companies[li][ZJ]
-                code, name, rep = pool[rnd.randrange(len(pool))]
+                code, name, rep = pool[self._rr(len(pool))]
                 case_no = f"{e.region}{_DATES[day].year}{900_000_000 + self.lic_seq % 99_999_999:09d}"
                 r = _Lic(no=self._license_no(e.m, e.region, day), m=e.m, ei=ei, holder=code, name=name, rep=rep,
                          issuer=e.competent, day=day, sec=15 * 3600, vt=_plus_years_minus_one(day, mt.years),
@@ -1354,20 +1357,20 @@ class _Generator:
         # and a few issued shortly before the transfer date (not findings)
         for k in range(count(0.0008) + count(0.0004)):
             after = k < count(0.0008)
-            ei = self.transferred_zj[rnd.randrange(len(self.transferred_zj))]
+            ei = self.transferred_zj[self._rr(len(self.transferred_zj))]
             e = self.entries[ei]
             mt = MATTERS[e.m]
             if after:
-                day = e.tday + rnd.randrange(max(1, D_END - e.tday))
+                day = e.tday + self._rr(max(1, D_END - e.tday))
             else:
-                day = e.tday - 1 - rnd.randrange(60)
+                day = e.tday - 1 - self._rr(60)
             li = e.league
             pool = self.companies[li][ZJ]
-            code, name, rep = pool[rnd.randrange(len(pool))]
+            code, name, rep = pool[self._rr(len(pool))]
             r = _Lic(no=self._license_no(e.m, e.region, day), m=e.m, ei=ei, holder=code, name=name, rep=rep,
-                     issuer=e.competent, day=day, sec=rnd.randrange(9 * 3600, 17 * 3600),
+                     issuer=e.competent, day=day, sec=self._rr(9 * 3600, 17 * 3600),
                      vt=_plus_years_minus_one(day, mt.years), status=0, case_no=None, upd_day=day,
-                     upd_s=17 * 3600 + rnd.randrange(3600))
+                     upd_s=17 * 3600 + self._rr(3600))
             self.tables["T_XZXK_XKZXX"].add(self._zhujian_row(r))
             if after:
                 self._truth("finding", "duplicate_issuance", "license", "zhujian.licenses", normalize_code(r.no),
@@ -1377,11 +1380,11 @@ class _Generator:
                             normalize_code(r.no), note=f"issued {ISO[day]}, before transfer on {ISO[e.tday]}")
         # unknown_holder_license: supervision feedback on a licence no system holds
         for _ in range(count(0.0008)):
-            ei = self.transferred_zj[rnd.randrange(len(self.transferred_zj))]
+            ei = self.transferred_zj[self._rr(len(self.transferred_zj))]
             e = self.entries[ei]
-            day = max(e.tday, D_START) + rnd.randrange(max(1, D_END - max(e.tday, D_START) - 30))
+            day = max(e.tday, D_START) + self._rr(max(1, D_END - max(e.tday, D_START) - 30))
             pool = self.companies[e.league][ZJ]
-            code, name, rep = pool[rnd.randrange(len(pool))]
+            code, name, rep = pool[self._rr(len(pool))]
             self.phantom_seq += 1
             no = self._license_no(e.m, e.region, day, seq=9_000_000 + self.phantom_seq)
             r = _Lic(no=no, m=e.m, ei=ei, holder=code, name=name, rep=rep, issuer=e.bureau, day=day, sec=0,

@@ -42,6 +42,8 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from sqlalchemy.pool import StaticPool
 
 from quality.gx_suites import build_suite, suite_name
+from warehouse.model import ENTITIES
+from warehouse.normalise import stage_column
 
 DATASOURCE = "hub_warehouse"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
@@ -49,7 +51,8 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 class GxValidationError(RuntimeError):
-    """GX could not evaluate an expectation (its query failed)."""
+    """The stage does not fit the suite (nothing was run), or GX could not evaluate an
+    expectation (its query failed; the message says whether the caller's transaction survived)."""
 
 
 # --- the caller's connection, lent to SQLAlchemy ---------------------------------------------------
@@ -59,7 +62,7 @@ class _Cursor(CursorWrapper):
     """duckdb_engine's cursor, remembering the first statement DuckDB refused in this validation
     (after it every statement fails with "transaction is aborted", which says nothing)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, owner: "_BorrowedConnection") -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, owner: _BorrowedConnection) -> None:
         super().__init__(con, owner)
         self._owner = owner
 
@@ -75,8 +78,8 @@ class _Cursor(CursorWrapper):
 class _BorrowedConnection(ConnectionWrapper):
     """A DBAPI connection for SQLAlchemy that runs statements on the connection lent to it.
 
-    One instance lives in the engine's StaticPool for the whole process; `lend()` points it at the
-    caller's DuckDB connection for the duration of one validation. Transaction control is the
+    One instance lives in the engine's StaticPool for the whole process; `validate_stage` points
+    it at the caller's DuckDB connection for the duration of one validation. Transaction control is the
     caller's: SQLAlchemy's autobegin (duckdb_engine's do_begin → BEGIN, which fails inside an open
     transaction), its rollback when a Connection is closed or first initialised, and close are all
     no-ops here. (`pool_reset_on_return=None` alone is not enough: SQLAlchemy rolls back an
@@ -213,7 +216,7 @@ def hub_context() -> _Hub:
 # --- validation ------------------------------------------------------------------------------------
 
 
-def _summary(entity_name: str, stage_table: str, result: ExpectationSuiteValidationResult, started) -> dict:
+def _summary(entity_name: str, name: str, stage_table: str, result: ExpectationSuiteValidationResult, started) -> dict:
     rows = []
     for r in result.results:
         cfg = r.expectation_config
@@ -235,7 +238,7 @@ def _summary(entity_name: str, stage_table: str, result: ExpectationSuiteValidat
         )
     return {
         "entity": entity_name,
-        "suite": suite_name(entity_name),
+        "suite": name,
         "stage_table": stage_table,
         "validated_at": started.isoformat(timespec="seconds"),
         "success": bool(result.success),
@@ -256,32 +259,61 @@ def _raised(info) -> list[dict]:
     return [v for v in info.values() if isinstance(v, dict) and v.get("raised_exception")]
 
 
+def _check_stage(con: duckdb.DuckDBPyConnection, entity_name: str, stage_table: str) -> None:
+    """Refuse, before GX sends any SQL, a stage that lacks a column the suite reads: a statement
+    DuckDB rejects aborts the caller's transaction. (The catalog query itself cannot fail.)"""
+    schema, _, name = stage_table.rpartition(".")
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = $name"
+        " AND ($schema = '' OR schema_name = $schema)",
+        {"name": name, "schema": schema},
+    ).fetchall()
+    have = {r[0] for r in rows}
+    if not have:
+        raise GxValidationError(f"no table {stage_table} on this connection; nothing was run")
+    entity = ENTITIES[entity_name]
+    need = ["_row_no", *entity.columns, *(stage_column(c) for c in entity.columns)]
+    missing = [c for c in need if c not in have]
+    if missing:
+        raise GxValidationError(
+            f"{stage_table} is not a {entity_name} stage: it lacks {', '.join(missing[:12])}"
+            f"{' …' if len(missing) > 12 else ''}; nothing was run, the transaction is untouched"
+        )
+
+
 def validate_stage(
     con: duckdb.DuckDBPyConnection,
     entity_name: str,
     stage_table: str = "hub_stage",
     *,
     result_format: dict | str = RESULT_FORMAT,
+    suite: gx.ExpectationSuite | None = None,
 ) -> dict:
     """Validate a staged batch with the suite `core.<entity>` on `con`, inside its transaction.
 
-    Returns {entity, suite, stage_table, success, evaluated, failed, expectations: [{reason,
-    fields, success, unexpected_count, element_count, ...}], validation_result}. Nothing is
-    committed, rolled back or closed. Raises GxValidationError when GX could not evaluate an
+    Returns {entity, suite, stage_table, validated_at, success, evaluated, failed, expectations:
+    [{expectation_type, column, reason, rule_kind, fields, description, success,
+    unexpected_count, element_count}], validation_result (the GX object)}. Nothing is committed,
+    rolled back or closed. `suite` validates another suite (e.g. ad hoc expectations) instead of
+    `core.<entity>`; `result_format` is GX's (default SUMMARY with 20 sample values). Raises GxValidationError when GX could not evaluate an
     expectation; a failed statement aborts a DuckDB transaction, so the message says whether the
     caller's transaction still works.
     """
     if not _IDENT.match(stage_table):
         raise ValueError(f"not a table name: {stage_table!r}")
+    if entity_name not in ENTITIES:
+        raise KeyError(f"unknown entity {entity_name!r}")
+    _check_stage(con, entity_name, stage_table)
     hub = hub_context()
     with hub.lock:
         hub.borrowed._target = con
         hub.borrowed.first_error = None
         try:
-            suite = hub.suite(entity_name)
+            suite = suite if suite is not None else hub.suite(entity_name)
             batch = hub.batch(stage_table)
             started = datetime.now().astimezone()
-            result = batch.validate(suite, result_format=result_format)
+            fmt = dict(result_format) if isinstance(result_format, dict) else result_format
+            result = batch.validate(suite, result_format=fmt)
         finally:
             hub.borrowed._target = None
         first_error = hub.borrowed.first_error
@@ -294,13 +326,13 @@ def validate_stage(
             state = f"the caller's transaction is aborted ({exc})"
         first = first_error or str(errors[0][1].get("exception_message", ""))[:800]
         raise GxValidationError(
-            f"GX could not evaluate {len(errors)} expectation(s) of {suite_name(entity_name)}"
+            f"GX could not evaluate {len(errors)} expectation(s) of {suite.name}"
             f" (first failure: {first}); {state}"
         )
     # batch.validate sets no run: name it for Data Docs (entity and stage, time of validation).
     result.meta["run_id"] = RunIdentifier(run_name=f"{entity_name}@{stage_table}", run_time=started)
     result.meta["entity"] = entity_name
-    return _summary(entity_name, stage_table, result, started)
+    return _summary(entity_name, suite.name, stage_table, result, started)
 
 
 # --- Data Docs -------------------------------------------------------------------------------------
@@ -349,7 +381,9 @@ def build_data_docs(results: Iterable, out_dir: str | Path) -> Path:
         for old_key in store.list_keys():
             store.remove_key(old_key)
         for name, vr in latest.items():
-            hub.suite(vr.meta.get("entity") or name.removeprefix("core."))  # suite pages need it stored
+            entity = vr.meta.get("entity") or name.removeprefix("core.")
+            if name == suite_name(entity):
+                hub.suite(entity)  # the suite page needs the suite in the context's store
             run_id = vr.meta.get("run_id")
             if not isinstance(run_id, RunIdentifier):
                 run_id = RunIdentifier(run_name=name, run_time=datetime.now().astimezone())

@@ -13,7 +13,7 @@ import paths (warehouse/, quality/row_rules.py, Dagster code locations).
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 import sqlalchemy as sa
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
@@ -219,7 +219,7 @@ class ExpectColumnValuesToBeValidPartyCode(_RowRuleExpectation):
     persons. The party is `type_column` when given and set, else the shape of the code."""
 
     party_type: Literal["legal_person", "natural_person"]
-    type_column: Optional[str] = None
+    type_column: str | None = None
     map_metric = ColumnValuesValidPartyCode.condition_metric_name
     success_keys = ("mostly", "party_type", "type_column")
 

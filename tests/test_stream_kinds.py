@@ -18,7 +18,7 @@ DEPT = uscc("11150000MB0000000")
 HOLDER = uscc("91150100MA0000001")
 
 LICENSES = [
-    {"zzbh": f"SP1501{i:04d}", "tyshxydm": HOLDER, "qymc": "呼和浩特市某某餐饮有限公司", "fzrq": "2024-03-0%d" % (1 + i % 9),
+    {"zzbh": f"SP1501{i:04d}", "tyshxydm": HOLDER, "qymc": "呼和浩特市某某餐饮有限公司", "fzrq": f"2024-03-0{1 + i % 9}",
      "gxsj": f"2024-03-01 10:00:{i:02d}"}
     for i in range(25)
 ]

@@ -12,9 +12,9 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
@@ -50,7 +50,7 @@ def beijing_now() -> datetime:
 
 def new_batch_id() -> str:
     """Sortable and unique: UTC time to the microsecond plus a random suffix."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
 
 
 def raw_table(stream: StreamConfig) -> str:
@@ -265,7 +265,7 @@ def load_batch(
     except BaseException:
         try:
             con.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001 - the original error is the one to report
+        except Exception:
             pass
         raise
     result.extracted, result.quarantined = extracted, quarantined

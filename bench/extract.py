@@ -1,0 +1,386 @@
+"""Extraction benchmark: the hub against the wire limit and against what people write by hand.
+
+    .venv/bin/python bench/extract.py --rows 1000000 [--pg postgresql://postgres@127.0.0.1:5432/test]
+
+Creates an N-row case table in the live PostgreSQL (generated in SQL, valid codes drawn from a
+small demo's reference data), then measures, each method in its own process on the same table:
+
+  copy_binary      COPY … TO STDOUT (FORMAT binary) to /dev/null: the wire limit
+  pandas_read_sql  pandas.read_sql through SQLAlchemy (chunks, stream_results) inserted into DuckDB
+  dlt_fast         dlt's sql_database source into duckdb, fastest backend here (connectorx / pyarrow)
+  hub_full         `hub run` of that source into core.case, with normalisation and quality
+  hub_incremental  `hub run` again after 1 % of the rows changed
+  hub_full_odbc    the same source declared as `odbc` (psqlODBC)
+  hub_help         `hub --help`;   hub_empty_run   `hub run` with nothing new
+
+For each: work_seconds (first connection to last commit, imports excluded), process_seconds (the
+whole process, as a user waits for it), rows_per_s and peak_rss_mb. Prints one line per method and
+writes bench/results.json. A method whose tools are missing is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / "work"
+TABLE = "bench_case"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+CASE_COLUMNS = (
+    "project_no, task_code, apply_name, apply_type, apply_cardnumber, handle_dept_code, area_code, channel_code,"
+    " receive_time, result_time, result_code, promise_day, update_time"
+)
+
+
+# --------------------------------------------------------------------------- the source table
+
+
+def _reference(demo_dir: Path) -> dict:
+    """Valid matter, department, region and party codes from a small demo's reference data."""
+    import csv
+
+    from pipelines.demo_data import generate_demo
+
+    generate_demo(demo_dir, scale=2000)
+    with (demo_dir / "exchange" / "matters_20240101.csv").open(encoding="gb18030") as fh:
+        matters = [(r["事项编码"], r["实施区划"]) for r in csv.DictReader(fh)]
+    with (demo_dir / "exchange" / "departments_20240101.csv").open(encoding="gb18030") as fh:
+        depts = [(r["统一社会信用代码"], r["行政区划代码"]) for r in csv.DictReader(fh)]
+    import sqlite3
+
+    con = sqlite3.connect(demo_dir / "platform.sqlite")
+    truth = _truth(demo_dir)
+    defective = {r["key"] for r in truth if r["source"] == "platform.cases"}
+    bad_depts = {r["key"] for r in truth if r["source"] == "exchange.departments"}
+    bad_matters = {r["key"] for r in truth if r["source"] == "exchange.matters"}
+    depts = [(c, r) for c, r in depts if c not in bad_depts]
+    matters = [(m, r) for m, r in matters if f"{m}|{r}" not in bad_matters and m not in bad_matters]
+    parties = [
+        (code, kind, name)
+        for no, code, kind, name in con.execute(
+            "SELECT project_no, apply_cardnumber, apply_type, apply_name FROM t_case_info LIMIT 4000"
+        )
+        if no not in defective
+    ]
+    con.close()
+    # Matters and departments of the catalogue that carry no defect of their own.
+    return {"matters": matters, "depts": depts, "parties": parties}
+
+
+def create_table(pg: str, rows: int, ref: dict) -> None:
+    """The N-row case table, generated inside PostgreSQL from small arrays of valid codes."""
+    import psycopg
+
+    parties = ref["parties"]
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        con.execute(
+            f"""CREATE TABLE {TABLE} (project_no text PRIMARY KEY, task_code text, apply_name text,
+                apply_type text, apply_cardnumber text, handle_dept_code text, area_code char(6),
+                channel_code text, receive_time timestamp, result_time timestamp, result_code text,
+                promise_day integer, update_time timestamptz)"""
+        )
+        con.execute(
+            f"""INSERT INTO {TABLE}
+            SELECT '1501' || lpad(g::text, 14, '0'),
+                   (%(m)s::text[])[1 + g %% cardinality(%(m)s::text[])],
+                   (%(pn)s::text[])[1 + g %% cardinality(%(pn)s::text[])],
+                   (%(pt)s::text[])[1 + g %% cardinality(%(pt)s::text[])],
+                   (%(pc)s::text[])[1 + g %% cardinality(%(pc)s::text[])],
+                   (%(d)s::text[])[1 + g %% cardinality(%(d)s::text[])],
+                   (%(r)s::text[])[1 + g %% cardinality(%(r)s::text[])],
+                   (1 + g %% 4)::text,
+                   TIMESTAMP '2023-01-02 08:30:00' + (g %% 600) * INTERVAL '1 day' + (g %% 480) * INTERVAL '1 minute',
+                   TIMESTAMP '2023-01-02 08:30:00' + (g %% 600 + 1 + g %% 9) * INTERVAL '1 day',
+                   (1 + g %% 3)::text,
+                   5 + g %% 15,
+                   TIMESTAMPTZ '2024-06-01 00:00:00+08' + g * INTERVAL '1 second'
+            FROM generate_series(1, %(n)s) AS g""",
+            {
+                "m": [m for m, _ in ref["matters"]],
+                "pn": [p[2] for p in parties], "pt": [p[1] for p in parties], "pc": [p[0] for p in parties],
+                "d": [d for d, _ in ref["depts"]],
+                "r": sorted({r for _, r in ref["depts"] if r}),
+                "n": rows,
+            },
+        )
+        con.execute(f"CREATE INDEX ON {TABLE} (update_time)")
+        con.execute(f"ANALYZE {TABLE}")
+
+
+def _truth(demo_dir: Path) -> list[dict]:
+    import csv
+
+    with (demo_dir / "truth.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_sources(path: Path, kind: str, pg: str) -> Path:
+    """sources.yaml: the demo's exchange folder (reference data) plus the PostgreSQL case table."""
+    demo = WORK / "demo"
+    text = (demo / "sources.yaml").read_text(encoding="utf-8")
+    exchange = text[text.index("  exchange:"):]
+    exchange = exchange.replace("path: exchange", f"path: {demo / 'exchange'}")
+    if kind == "sql":
+        connection = f'kind: sql, url: "{pg}"'
+    else:
+        from sqlalchemy.engine import make_url
+
+        u = make_url(pg)
+        connection = (
+            'kind: odbc, connection_string: "Driver={PostgreSQL Unicode};'
+            f'Server={u.host};Port={u.port or 5432};Database={u.database};Uid={u.username};"'
+        )
+    block = f"""sources:
+  bench:
+    department: "11150000MB6290731A"
+    label: 一体化平台办件库（基准测试）
+    connection: {{{connection}}}
+    streams:
+      cases:
+        entity: case
+        table: {TABLE}
+        key: [project_no]
+        cursor: update_time
+        fields:
+          case_no: project_no
+          matter_code: task_code
+          applicant_name: apply_name
+          applicant_type: {{column: apply_type, map: {{"1": legal_person, "2": natural_person}}}}
+          applicant_code: apply_cardnumber
+          handling_dept_code: handle_dept_code
+          region_code: area_code
+          channel: {{column: channel_code, map: {{"1": online, "2": window, "3": mobile, "4": self_service}}}}
+          received_at: receive_time
+          decided_at: result_time
+          decision: {{column: result_code, map: {{"1": approved, "2": rejected, "3": withdrawn}}, default: pending}}
+          promised_days: promise_day
+"""
+    path.write_text(block + exchange, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- the methods (children)
+
+
+def child_copy_binary(pg: str, out: Path) -> int:
+    import psycopg
+
+    t0 = time.perf_counter()
+    n = 0
+    with psycopg.connect(pg) as con, con.cursor() as cur:
+        with cur.copy(f"COPY (SELECT {CASE_COLUMNS} FROM {TABLE}) TO STDOUT (FORMAT binary)") as copy:
+            with open(os.devnull, "wb") as sink:
+                for block in copy:
+                    sink.write(block)
+        n = cur.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+    _report(t0, n)
+    return 0
+
+
+def child_pandas_read_sql(pg: str, out: Path) -> int:
+    import duckdb
+    import pandas as pd
+    import sqlalchemy as sa
+
+    t0 = time.perf_counter()
+    engine = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://"))
+    db = duckdb.connect(str(out))
+    n = 0
+    with engine.connect().execution_options(stream_results=True) as conn:
+        for chunk in pd.read_sql(sa.text(f"SELECT {CASE_COLUMNS} FROM {TABLE}"), conn, chunksize=100_000):
+            if n == 0:
+                db.execute("CREATE TABLE cases AS SELECT * FROM chunk")
+            else:
+                db.execute("INSERT INTO cases SELECT * FROM chunk")
+            n += len(chunk)
+    db.close()
+    _report(t0, n)
+    return 0
+
+
+def child_dlt_fast(pg: str, out: Path) -> int:
+    try:
+        import dlt
+        from dlt.sources.sql_database import sql_table
+    except ImportError:
+        print(json.dumps({"skipped": "dlt is not installed (pip install 'dlt[duckdb,sql-database]' connectorx)"}))
+        return 0
+    try:
+        import connectorx  # noqa: F401
+
+        backend = "connectorx"
+    except ImportError:
+        backend = "pyarrow"
+    os.environ["DLT_DATA_DIR"] = str(out.parent / "dlt_data")
+    os.environ["DLT_PIPELINE_DIR"] = str(out.parent / "dlt_pipelines")
+    t0 = time.perf_counter()
+    table = sql_table(credentials=pg.replace("postgresql://", "postgresql+psycopg://") if backend == "pyarrow"
+                      else pg, table=TABLE, backend=backend, chunk_size=100_000)
+    pipeline = dlt.pipeline(pipeline_name="bench", destination=dlt.destinations.duckdb(str(out)),
+                            dataset_name="bench")
+    info = pipeline.run(table)
+    n = pipeline.last_trace.last_normalize_info.row_counts.get(TABLE, 0) if pipeline.last_trace else 0
+    _report(t0, n, backend=backend, loads=len(info.loads_ids))
+    return 0
+
+
+def child_hub(sources: Path, warehouse: Path) -> int:
+    from pipelines.config import load_config
+    from pipelines.definitions import build_definitions  # noqa: F401 - import cost stays outside work
+    from pipelines.runner import run_all
+
+    config = load_config(sources)
+    t0 = time.perf_counter()
+    summary = run_all(config, str(warehouse))
+    meta = summary.streams.get("bench.cases", {})
+    _report(t0, meta.get("extracted", 0), loaded=meta.get("loaded"), quarantined=meta.get("quarantined"),
+            success=summary.success, failures=summary.failures[:3])
+    return 0 if summary.success else 1
+
+
+def _report(t0: float, rows: int, **extra) -> None:
+    print(json.dumps({"work_seconds": time.perf_counter() - t0, "rows": rows, **extra}, ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+def measure(method: str, argv: list[str], *, cwd: Path = ROOT) -> dict:
+    """Run one child process; wall time and peak RSS from the OS, work time from the child."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    process_seconds = time.perf_counter() - started
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    child = json.loads(lines[-1]) if lines else {}
+    result = {
+        "process_seconds": round(process_seconds, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "exit_code": proc.returncode,
+    }
+    if "skipped" in child:
+        return {"skipped": child["skipped"]}
+    if "work_seconds" in child:
+        result["work_seconds"] = round(child["work_seconds"], 3)
+        rows = child.get("rows") or 0
+        result["rows"] = rows
+        result["rows_per_s"] = round(rows / child["work_seconds"]) if child["work_seconds"] and rows else None
+        for key in ("loaded", "quarantined", "backend", "success", "failures"):
+            if key in child:
+                result[key] = child[key]
+    if proc.returncode != 0:
+        result["error"] = (err or out).strip().splitlines()[-5:]
+    return result
+
+
+def change_one_percent(pg: str, rows: int) -> int:
+    import psycopg
+
+    with psycopg.connect(pg, autocommit=True) as con:
+        cur = con.execute(
+            f"UPDATE {TABLE} SET apply_name = apply_name || '（变更）', update_time = now()"
+            f" WHERE project_no IN (SELECT project_no FROM {TABLE} ORDER BY project_no"
+            f" LIMIT {max(1, rows // 100)})"
+        )
+        return cur.rowcount
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", PG_DEFAULT))
+    parser.add_argument("--only", help="comma-separated methods to run")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--sources", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    if args.child:
+        out = Path(args.out)
+        if args.child == "hub":
+            return child_hub(Path(args.sources), out)
+        return globals()[f"child_{args.child}"](args.pg, out)
+
+    only = set(args.only.split(",")) if args.only else None
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    print(f"preparing {args.rows:,} rows in {TABLE} …", flush=True)
+    ref = _reference(WORK / "demo")
+    t0 = time.perf_counter()
+    create_table(args.pg, args.rows, ref)
+    print(f"  table created in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    py = sys.executable
+    hub = str(Path(py).with_name("hub"))
+    me = str(Path(__file__).resolve())
+    sql_sources = write_sources(WORK / "sources_sql.yaml", "sql", args.pg)
+    odbc_sources = write_sources(WORK / "sources_odbc.yaml", "odbc", args.pg)
+    # The reference data (departments, matters) is loaded once beforehand: hub_full times the cases.
+    reference_wh = WORK / "reference.duckdb"
+    ref_sources = WORK / "sources_reference.yaml"
+    text = sql_sources.read_text(encoding="utf-8")
+    ref_sources.write_text("sources:\n" + text[text.index("  exchange:"):], encoding="utf-8")
+    subprocess.run([py, "-m", "pipelines.cli", "run", "--sources", str(ref_sources), "--warehouse",
+                    str(reference_wh)], cwd=ROOT, check=True, capture_output=True)
+
+    def fresh(name: str) -> Path:
+        target = WORK / f"{name}.duckdb"
+        shutil.copy(reference_wh, target)
+        return target
+
+    results: dict[str, dict] = {}
+    plan = [
+        ("copy_binary", lambda: [py, me, "--child", "copy_binary", "--pg", args.pg, "--out", str(WORK / "x")]),
+        ("pandas_read_sql", lambda: [py, me, "--child", "pandas_read_sql", "--pg", args.pg, "--out",
+                                     str(WORK / "pandas.duckdb")]),
+        ("dlt_fast", lambda: [py, me, "--child", "dlt_fast", "--pg", args.pg, "--out", str(WORK / "dlt.duckdb")]),
+        ("hub_full", lambda: [py, me, "--child", "hub", "--sources", str(sql_sources), "--out", str(fresh("hub"))]),
+        ("hub_incremental", None),
+        ("hub_full_odbc", lambda: [py, me, "--child", "hub", "--sources", str(odbc_sources), "--out",
+                                   str(fresh("hub_odbc"))]),
+        ("hub_help", lambda: [hub, "--help"]),
+        ("hub_empty_run", lambda: [hub, "run", "--sources", str(sql_sources), "--warehouse",
+                                   str(WORK / "hub.duckdb")]),
+    ]
+    for method, argv in plan:
+        if only and method not in only:
+            continue
+        if method == "hub_incremental":
+            if not (WORK / "hub.duckdb").exists():
+                continue
+            changed = change_one_percent(args.pg, args.rows)
+            argv = lambda: [py, me, "--child", "hub", "--sources", str(sql_sources), "--out",  # noqa: E731
+                            str(WORK / "hub.duckdb")]
+            print(f"  changed {changed:,} rows for hub_incremental", flush=True)
+        results[method] = measure(method, argv())
+        r = results[method]
+        if "skipped" in r:
+            print(f"{method:<16} skipped: {r['skipped']}", flush=True)
+            continue
+        work = f"{r['work_seconds']:8.2f}" if "work_seconds" in r else "       -"
+        rate = f"{r['rows_per_s']:>10,}" if r.get("rows_per_s") else "         -"
+        print(f"{method:<16} work {work} s   process {r['process_seconds']:8.2f} s   {rate} rows/s"
+              f"   peak {r['peak_rss_mb']:8.1f} MB" + (f"   ERROR {r.get('error')}" if r.get("exit_code") else ""),
+              flush=True)
+    results["_meta"] = {"rows": args.rows, "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    (HERE / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"wrote {HERE / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
