@@ -79,8 +79,8 @@ class _BorrowedConnection(ConnectionWrapper):
     """A DBAPI connection for SQLAlchemy that runs statements on the connection lent to it.
 
     One instance lives in the engine's StaticPool for the whole process; `validate_stage` points
-    it at the caller's DuckDB connection for the duration of one validation. Transaction control is the
-    caller's: SQLAlchemy's autobegin (duckdb_engine's do_begin → BEGIN, which fails inside an open
+    it at the caller's DuckDB connection for the duration of one validation. Transaction control
+    is the caller's: SQLAlchemy's autobegin (duckdb_engine's do_begin → BEGIN, which fails inside an open
     transaction), its rollback when a Connection is closed or first initialised, and close are all
     no-ops here. (`pool_reset_on_return=None` alone is not enough: SQLAlchemy rolls back an
     autobegun transaction whenever a Connection closes.) Every cursor is the lent connection
@@ -264,8 +264,7 @@ def _check_stage(con: duckdb.DuckDBPyConnection, entity_name: str, stage_table: 
     DuckDB rejects aborts the caller's transaction. (The catalog query itself cannot fail.)"""
     schema, _, name = stage_table.rpartition(".")
     rows = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = $name"
-        " AND ($schema = '' OR schema_name = $schema)",
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = $name AND ($schema = '' OR schema_name = $schema)",
         {"name": name, "schema": schema},
     ).fetchall()
     have = {r[0] for r in rows}
@@ -295,9 +294,11 @@ def validate_stage(
     [{expectation_type, column, reason, rule_kind, fields, description, success,
     unexpected_count, element_count}], validation_result (the GX object)}. Nothing is committed,
     rolled back or closed. `suite` validates another suite (e.g. ad hoc expectations) instead of
-    `core.<entity>`; `result_format` is GX's (default SUMMARY with 20 sample values). Raises GxValidationError when GX could not evaluate an
-    expectation; a failed statement aborts a DuckDB transaction, so the message says whether the
-    caller's transaction still works.
+    `core.<entity>`; `result_format` is GX's (default SUMMARY with 20 sample values).
+
+    Raises GxValidationError, before any SQL, when the stage lacks a column the suite reads; and
+    when GX could not evaluate an expectation (a failed statement aborts a DuckDB transaction, so
+    the message says whether the caller's transaction still works).
     """
     if not _IDENT.match(stage_table):
         raise ValueError(f"not a table name: {stage_table!r}")
@@ -326,8 +327,7 @@ def validate_stage(
             state = f"the caller's transaction is aborted ({exc})"
         first = first_error or str(errors[0][1].get("exception_message", ""))[:800]
         raise GxValidationError(
-            f"GX could not evaluate {len(errors)} expectation(s) of {suite.name}"
-            f" (first failure: {first}); {state}"
+            f"GX could not evaluate {len(errors)} expectation(s) of {suite.name} (first failure: {first}); {state}"
         )
     # batch.validate sets no run: name it for Data Docs (entity and stage, time of validation).
     result.meta["run_id"] = RunIdentifier(run_name=f"{entity_name}@{stage_table}", run_time=started)

@@ -4,7 +4,7 @@ Each metric's SQLAlchemy condition is the SQL text of `quality.row_rules.failure
 `RowRule` rebuilt from the expectation's column (and kwargs): the GB 32100 / GB 11643 / GB/T 2260
 SQL exists once, in row_rules.py, and GX runs exactly what the quarantine runs. The duplicate-key
 rule is not a row predicate in row_rules (it is a window over the batch inside
-`violations_query`), so its condition embeds that part of `violations_query` verbatim.
+`duplicate_rows_sql`, the same window that `violations_query` runs.
 
 Only the SQLAlchemy engine is implemented: the suites run inside the warehouse (DuckDB), never on
 a pandas copy. Importing this module imports great_expectations (seconds): keep it out of eager
@@ -20,7 +20,7 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from quality.row_rules import RowRule, failure_predicate, id_valid_sql, violations_query
+from quality.row_rules import RowRule, duplicate_rows_sql, failure_predicate, id_valid_sql, looks_like_id_sql
 from warehouse.model import ENTITIES
 from warehouse.normalise import stage_column
 
@@ -59,20 +59,6 @@ def selectable_sql(table, dialect) -> str:
     return f"({compiled}) AS hub_gx_batch"
 
 
-def duplicate_rows_sql(entity_name: str, stage: str) -> str:
-    """The duplicate_key part of `violations_query(entity, stage)`, cut out of its own text.
-
-    `failure_predicate` has no duplicate_key kind (the rule is a window, not a row predicate), so
-    rather than write a second copy we take the project's query and keep its last UNION part.
-    """
-    query = violations_query(ENTITIES[entity_name], stage)
-    start = query.find("SELECT _row_no, 'duplicate_key'")
-    suffix = ") GROUP BY _row_no, reason"
-    if start < 0 or not query.endswith(suffix):
-        raise RuntimeError("quality.row_rules.violations_query changed shape: update duplicate_rows_sql")
-    return query[start : -len(suffix)]
-
-
 def _column_name(column) -> str:
     return getattr(column, "name", column)
 
@@ -105,9 +91,12 @@ class ColumnValuesValidResidentId(ColumnMapMetricProvider):
     @column_condition_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, column, **kwargs):
         c = _column_name(column)
-        # row_rules has no plain `id_number` kind yet (only the party rules); this is the same
-        # shape as its `uscc` predicate over its own GB 11643 SQL, id_valid_sql.
-        return expected_condition(f"{c} IS NOT NULL AND NOT {id_valid_sql(c)}")
+        # row_rules has no plain `id_number` kind (only the party rules), so this combines its own
+        # functions: every valid ID has the shape `looks_like_id_sql` tests, and `id_valid_sql`
+        # may only see such digit strings (it CASTs each character to INTEGER), hence the CASE.
+        return expected_condition(
+            f"{c} IS NOT NULL AND CASE WHEN {looks_like_id_sql(c)} THEN NOT {id_valid_sql(c)} ELSE TRUE END"
+        )
 
 
 class ColumnValuesValidPartyCode(ColumnMapMetricProvider):
@@ -167,7 +156,7 @@ class ColumnValuesUnambiguousKey(ColumnMapMetricProvider):
     @column_condition_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, column, entity=None, _table=None, _sqlalchemy_engine=None, **kwargs):
         stage = selectable_sql(_table, _sqlalchemy_engine.dialect)
-        dup = duplicate_rows_sql(entity, stage)
+        dup = duplicate_rows_sql(ENTITIES[entity], stage)
         return expected_condition(f"_row_no IN (SELECT _row_no FROM ({dup}))")
 
 

@@ -94,7 +94,7 @@ def uscc_valid_sql(c: str) -> str:
 def id_valid_sql(c: str) -> str:
     """GB 11643-1999: 6-digit area, a real birth date not in the future, ISO 7064 MOD 11-2 check."""
     weights = "[" + ", ".join(map(str, ID_WEIGHTS)) + "]"
-    total = f"list_sum(list_transform(range(17), lambda i: CAST(substr({c}, i + 1, 1) AS INTEGER) * ({weights})[i + 1]))"
+    total = f"list_sum(list_transform(range(17), lambda i: TRY_CAST(substr({c}, i + 1, 1) AS INTEGER) * ({weights})[i + 1]))"
     birth = (
         f"try(make_date(CAST(substr({c}, 7, 4) AS BIGINT), CAST(substr({c}, 11, 2) AS BIGINT),"
         f" CAST(substr({c}, 13, 2) AS BIGINT)))"
@@ -149,6 +149,22 @@ def failure_predicate(rule: RowRule) -> str:
     raise ValueError(f"no SQL for rule kind {rule.kind}")
 
 
+def duplicate_rows_sql(entity: Entity, stage: str) -> str:
+    """(_row_no, 'duplicate_key', detail) for rows whose key appears with different contents.
+
+    A window over the batch, not a row predicate: identical repeats share one content hash and pass.
+    """
+    key = ", ".join(entity.key)
+    content = ", ".join(entity.columns)
+    key_present = " AND ".join(f"{k} IS NOT NULL" for k in entity.key)
+    return (
+        f"SELECT _row_no, 'duplicate_key' AS reason, 'key=' || concat_ws('|', {key})"
+        f" || ' appears with ' || n_versions || ' different contents' AS detail FROM ("
+        f" SELECT _row_no, {key}, count(DISTINCT hash(struct_pack({content}))) OVER (PARTITION BY {key})"
+        f" AS n_versions FROM {stage} WHERE {key_present}) WHERE n_versions > 1"
+    )
+
+
 def violations_query(entity: Entity, stage: str) -> str:
     """One set-based query: (_row_no, reason, detail) for every failing (row, reason) of the batch."""
     parts = []
@@ -165,15 +181,7 @@ def violations_query(entity: Entity, stage: str) -> str:
             f" WHERE {failure_predicate(rule)}"
         )
         seen.add((rule.reason, rule.fields[0]))
-    key = ", ".join(entity.key)
-    content = ", ".join(entity.columns)
-    key_present = " AND ".join(f"{k} IS NOT NULL" for k in entity.key)
-    parts.append(
-        f"SELECT _row_no, 'duplicate_key' AS reason, 'key=' || concat_ws('|', {key})"
-        f" || ' appears with ' || n_versions || ' different contents' AS detail FROM ("
-        f" SELECT _row_no, {key}, count(DISTINCT hash(struct_pack({content}))) OVER (PARTITION BY {key})"
-        f" AS n_versions FROM {stage} WHERE {key_present}) WHERE n_versions > 1"
-    )
+    parts.append(duplicate_rows_sql(entity, stage))
     # One row per (source row, reason): several fields failing the same reason are one finding.
     return (
         "SELECT _row_no, reason, string_agg(detail, '; ' ORDER BY detail) AS detail FROM ("

@@ -15,15 +15,15 @@ import pytest
 pytest.importorskip("great_expectations")
 pytest.importorskip("duckdb_engine")
 
-from pipelines.config import FieldSpec, StreamConfig  # noqa: E402
-from quality.gx_duckdb import build_data_docs, validate_stage  # noqa: E402
-from quality.gx_suites import build_suite  # noqa: E402
-from quality.row_rules import ALL_RULES, violations_query  # noqa: E402
-from tests.conftest import resident_id, uscc  # noqa: E402
-from warehouse.loading import load_batch, raw_table, register_source  # noqa: E402
-from warehouse.model import ENTITIES  # noqa: E402
-from warehouse.normalise import stage_query  # noqa: E402
-from warehouse.sql import Params  # noqa: E402
+from pipelines.config import FieldSpec, StreamConfig
+from quality.gx_duckdb import build_data_docs, validate_stage
+from quality.gx_suites import build_suite
+from quality.row_rules import ALL_RULES, violations_query
+from tests.conftest import resident_id, uscc
+from warehouse.loading import load_batch, raw_table, register_source
+from warehouse.model import ENTITIES
+from warehouse.normalise import stage_query
+from warehouse.sql import Params
 
 DEPT = uscc("11150000MB0000000")
 HOLDER = uscc("91150100MA0000001")
@@ -66,7 +66,9 @@ def gx_counts(result: dict) -> Counter:
 
 
 def quarantined(con, batch_id: str) -> Counter:
-    rows = con.execute("SELECT reason, count(*) FROM quality.quarantine WHERE _batch_id = $1 GROUP BY reason", [batch_id])
+    rows = con.execute(
+        "SELECT reason, count(*) FROM quality.quarantine WHERE _batch_id = $1 GROUP BY reason", [batch_id]
+    )
     return Counter(dict(rows.fetchall()))
 
 
@@ -79,14 +81,24 @@ def with_refs(warehouse):
     return warehouse
 
 
-LICENSE = stream("license", {
-    "license_no": "ID", "holder_code": "H", "issuing_dept_code": "G", "issued_on": "D",
-    "valid_from": "F", "valid_to": "T", "matter_code": "M", "holder_name": "N",
-    "status": {"column": "S", "map": {"1": "valid", "2": "revoked"}, "default": "valid"},
-})
+LICENSE = stream(
+    "license",
+    {
+        "license_no": "ID",
+        "holder_code": "H",
+        "issuing_dept_code": "G",
+        "issued_on": "D",
+        "valid_from": "F",
+        "valid_to": "T",
+        "matter_code": "M",
+        "holder_name": "N",
+        "status": {"column": "S", "map": {"1": "valid", "2": "revoked"}, "default": "valid"},
+    },
+)
 
 # One defect per row (and per reason at most one rule per row), so the per-reason counts of GX
 # (one count per expectation) and of violations_query (one row per row and reason) must agree.
+# fmt: off
 LICENSE_ROWS = {
     #      ok          missing   bad uscc   bad id     bad date      order        dept       matter    enum  dup  dup
     "ID": ["L1",       "L2",     "L3",      "L4",      "L5",         "L6",        "L7",      "L8",     "L9", "LA", "LA", "LB", "LB"],
@@ -99,10 +111,20 @@ LICENSE_ROWS = {
     "N": ["甲",        "乙",     "丙",      "丁",      "戊",         "己",        "庚",      "辛",     "壬", "癸", "癸", "子", "丑"],
     "S": ["1",         "1",      "1",       "1",       "1",          "1",         "1",       "1",      "9",  "1",  "1",  "1",  "1"],
 }
-EXPECTED_LICENSE = Counter({
-    "missing_required": 1, "bad_uscc": 1, "bad_id_number": 1, "bad_date": 1, "date_order": 1,
-    "unknown_department": 1, "unknown_matter": 1, "enum_value": 1, "duplicate_key": 2,
-})
+# fmt: on
+EXPECTED_LICENSE = Counter(
+    {
+        "missing_required": 1,
+        "bad_uscc": 1,
+        "bad_id_number": 1,
+        "bad_date": 1,
+        "date_order": 1,
+        "unknown_department": 1,
+        "unknown_matter": 1,
+        "enum_value": 1,
+        "duplicate_key": 2,
+    }
+)
 
 
 def test_every_entity_has_a_suite_from_its_rules():
@@ -111,8 +133,12 @@ def test_every_entity_has_a_suite_from_its_rules():
         assert suite.name == f"core.{entity}"
         assert len(suite.expectations) == len(rules)
         for exp, rule in zip(suite.expectations, rules):
-            assert exp.meta == {"reason": rule.reason, "rule_kind": rule.kind, "fields": list(rule.fields),
-                                "description": rule.description}
+            assert exp.meta == {
+                "reason": rule.reason,
+                "rule_kind": rule.kind,
+                "fields": list(rule.fields),
+                "description": rule.description,
+            }
             assert rule.description in exp.notes
 
 
@@ -138,11 +164,19 @@ def test_gx_counts_equal_the_quarantine_per_reason(with_refs, tmp_path):
 
 def test_party_codes_regions_and_matters_of_cases(with_refs):
     con = with_refs
-    st = stream("case", {
-        "case_no": "ID", "matter_code": "M", "applicant_code": "A", "received_at": "T", "decided_at": "E",
-        "applicant_type": {"column": "P", "map": {"1": "legal_person", "2": "natural_person"}},
-        "region_code": "R", "promised_days": "DAYS",
-    })
+    st = stream(
+        "case",
+        {
+            "case_no": "ID",
+            "matter_code": "M",
+            "applicant_code": "A",
+            "received_at": "T",
+            "decided_at": "E",
+            "applicant_type": {"column": "P", "map": {"1": "legal_person", "2": "natural_person"}},
+            "region_code": "R",
+            "promised_days": "DAYS",
+        },
+    )
     rows = {
         "ID": ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"],
         "M": ["XK001", "XK001", "XK001", "XK001", "NOPE", "XK001", "XK001", "XK001", "XK001"],
@@ -154,8 +188,17 @@ def test_party_codes_regions_and_matters_of_cases(with_refs):
         "DAYS": ["5", "", "", "", "", "", "", "", "five"],
     }
     result = load(con, st, rows)
-    expected = Counter({"bad_uscc": 1, "bad_id_number": 2, "unknown_matter": 1, "unknown_region": 1,
-                        "date_order": 1, "bad_date": 1, "enum_value": 1})
+    expected = Counter(
+        {
+            "bad_uscc": 1,
+            "bad_id_number": 2,
+            "unknown_matter": 1,
+            "unknown_region": 1,
+            "date_order": 1,
+            "bad_date": 1,
+            "enum_value": 1,
+        }
+    )
     assert quarantined(con, result.batch_id) == expected
     con.execute("BEGIN TRANSACTION")
     stage(con, st, result.batch_id)
@@ -181,8 +224,10 @@ def test_a_good_batch_passes_every_expectation(with_refs):
 def test_required_enumeration_uses_the_canonical_value(with_refs):
     """evaluation.score is required but mapped with a default: an empty source is not missing."""
     con = with_refs
-    st = stream("evaluation", {"evaluation_id": "ID", "case_no": "C",
-                               "score": {"column": "S", "map": {"A": "5", "B": "1"}, "default": "3"}})
+    st = stream(
+        "evaluation",
+        {"evaluation_id": "ID", "case_no": "C", "score": {"column": "S", "map": {"A": "5", "B": "1"}, "default": "3"}},
+    )
     result = load(con, st, {"ID": ["E1", "E2", "E3"], "C": ["C1", "C1", "C1"], "S": ["A", "", "Z"]})
     expected = Counter({"enum_value": 1})
     assert quarantined(con, result.batch_id) == expected
@@ -204,13 +249,18 @@ def test_validation_leaves_the_callers_transaction_usable(with_refs):
     con.execute("INSERT INTO main.after_gx SELECT count(*) FROM hub_stage")
     con.execute("COMMIT")
     assert con.execute("SELECT n FROM main.after_gx").fetchone()[0] == len(LICENSE_ROWS["ID"])
-    # and a rollback still rolls back everything since BEGIN
+    # GX committed nothing on its own: a rollback after validation undoes what came before it
     con.execute("BEGIN TRANSACTION")
+    con.execute("INSERT INTO main.after_gx VALUES (-1)")
     stage(con, LICENSE, result.batch_id)
     validate_stage(con, "license")
-    con.execute("DROP TABLE main.after_gx")
     con.execute("ROLLBACK")
-    assert con.execute("SELECT count(*) FROM main.after_gx").fetchone()[0] == 1
+    assert con.execute("SELECT list(n) FROM main.after_gx").fetchone()[0] == [len(LICENSE_ROWS["ID"])]
+    # and outside any transaction (autocommit) it works too
+    con.execute("BEGIN TRANSACTION")
+    stage(con, LICENSE, result.batch_id)
+    con.execute("COMMIT")
+    assert gx_counts(validate_stage(con, "license")) == EXPECTED_LICENSE
 
 
 def test_another_connection_and_stage_name(with_refs, tmp_path):
@@ -238,3 +288,61 @@ def test_another_connection_and_stage_name(with_refs, tmp_path):
     stage(with_refs, LICENSE, result.batch_id)
     assert gx_counts(validate_stage(with_refs, "license")) == EXPECTED_LICENSE
     with_refs.execute("ROLLBACK")
+
+
+def test_a_suite_that_does_not_fit_the_stage_raises_and_leaves_the_transaction(with_refs):
+    from quality.gx_duckdb import GxValidationError
+
+    con = with_refs
+    result = load(con, LICENSE, LICENSE_ROWS)
+    con.execute("BEGIN TRANSACTION")
+    stage(con, LICENSE, result.batch_id)
+    with pytest.raises(GxValidationError, match="not a case stage: it lacks applicant_code"):
+        validate_stage(con, "case")  # the case suite names columns the licence stage lacks
+    with pytest.raises(GxValidationError, match="no table no_such_stage"):
+        validate_stage(con, "license", stage_table="no_such_stage")
+    assert con.execute("SELECT count(*) FROM hub_stage").fetchone()[0] == len(LICENSE_ROWS["ID"])
+    con.execute("COMMIT")
+
+
+def test_natural_person_with_letters_in_the_code_is_bad_id_number(with_refs):
+    con = with_refs
+    st = stream(
+        "case",
+        {
+            "case_no": "ID",
+            "matter_code": "M",
+            "applicant_code": "A",
+            "received_at": "T",
+            "applicant_type": {"column": "P", "map": {"1": "legal_person", "2": "natural_person"}},
+        },
+    )
+    rows = {"ID": ["C1"], "M": ["XK001"], "A": [HOLDER], "P": ["2"], "T": ["2024-01-01"]}
+    result = load(con, st, rows)  # fails today with the Conversion Error
+    assert quarantined(con, result.batch_id) == Counter({"bad_id_number": 1})
+    con.execute("BEGIN TRANSACTION")
+    stage(con, st, result.batch_id)
+    assert gx_counts(validate_stage(con, "case")) == Counter({"bad_id_number": 1})
+    con.execute("ROLLBACK")
+
+
+def test_resident_id_expectation_in_an_ad_hoc_suite(with_refs):
+    """The plain GB 11643 expectation (no column of the model needs it yet) via `suite=`."""
+    import great_expectations as gx
+
+    from quality.gx_expectations import ExpectColumnValuesToBeValidResidentId
+
+    con = with_refs
+    result = load(con, LICENSE, LICENSE_ROWS)
+    con.execute("BEGIN TRANSACTION")
+    stage(con, LICENSE, result.batch_id)
+    suite = gx.ExpectationSuite(
+        name="adhoc.resident_id",
+        expectations=[ExpectColumnValuesToBeValidResidentId(column="holder_code", meta={"reason": "bad_id_number"})],
+    )
+    out = validate_stage(con, "license", suite=suite)
+    present = con.execute("SELECT count(holder_code) FROM hub_stage").fetchone()[0]
+    con.execute("ROLLBACK")
+    assert out["suite"] == "adhoc.resident_id"
+    # every present holder code but the one valid ID (L6) is not a resident ID number
+    assert out["expectations"][0]["unexpected_count"] == present - 1
