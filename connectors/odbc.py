@@ -131,7 +131,10 @@ class _Target:
 
     def check_installed(self) -> str | None:
         """Fail early and clearly on an unknown driver or DSN; return the driver's family."""
-        pyodbc = _pyodbc()
+        try:
+            pyodbc = _pyodbc()
+        except SourceError as exc:
+            raise self.error(exc.detail) from None
         driver = self.attrs.get("DRIVER")
         dsn = self.attrs.get("DSN")
         if driver:
@@ -284,9 +287,7 @@ def _time_text(text: str) -> str:
 # ---------------------------------------------------------------- public helpers
 
 
-def check_odbc(
-    connection_string: str, *, source: str, retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS
-) -> None:
+def check_odbc(connection_string: str, *, source: str, retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS) -> None:
     """Raise SourceError unless the data source answers a trivial query."""
     pyodbc = _pyodbc()
     target = _Target(connection_string, source=source, stream=None)
@@ -485,9 +486,7 @@ class OdbcExtract:
                     conn.execute(session)
                 sql, names = self._select(conn, dbms)
             except pyodbc.Error as exc:
-                raise self._error(
-                    f"cannot read {self.what} from {target.shown}: {target.message(exc)}"
-                ) from exc
+                raise self._error(f"cannot read {self.what} from {target.shown}: {target.message(exc)}") from exc
             if len(set(names)) != len(names):
                 dupes = sorted({n for n in names if names.count(n) > 1})
                 raise self._error(f"{self.what} returns duplicate column names {dupes}")
@@ -603,9 +602,7 @@ class OdbcExtract:
                             f"{MAX_TEXT_BYTES} bytes; read this stream with fast=False — this extract's "
                             "next iteration does)"
                         )
-                    raise self._error(
-                        f"reading {self.what} failed after {rows_seen} rows: {msg}{hint}"
-                    ) from None
+                    raise self._error(f"reading {self.what} failed after {rows_seen} rows: {msg}{hint}") from None
                 if cursor_at is None and self._cursor is not None:
                     cursor_at = self._cursor_index(batch.schema.names)
                 texts = []

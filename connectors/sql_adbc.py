@@ -123,7 +123,7 @@ def driver_message(exc: BaseException, url: URL) -> str:
         if not text.startswith("connection failed: "):
             # "Failed to prepare query: ERROR:  …", "Execution error [PGRES_FATAL_ERROR]: ERROR:  …"
             text = re.sub(r"^.*?\bERROR:\s+", "", text)
-    if url.password:
+    if url.password and len(str(url.password)) >= 3:  # the URI carries it percent-encoded
         text = text.replace(quote(str(url.password), safe=""), "***")
     return _scrub(text, url)
 
@@ -271,18 +271,37 @@ def _plain_max(arr: pa.Array) -> Any:
 
 
 # PostgreSQL type (as ADBC reports it in the field metadata; domains report their base type)
-# -> (text conversion, typed maximum for the watermark). Anything else is declined.
-_TEXT = (text_array, _plain_max)
-_CONVERSIONS: dict[str, tuple[Callable[[pa.Array], pa.Array], Callable[[pa.Array], Any]]] = {
-    **{t: _TEXT for t in ("text", "varchar", "bpchar", "char", "name")},
+# -> (the Arrow type ADBC 1.x gives it, text conversion, typed maximum for the watermark).
+# Anything else, or an unexpected Arrow type (another driver version), is declined.
+Conversion = tuple[Callable[[pa.DataType], bool], Callable[[pa.Array], pa.Array], Callable[[pa.Array], Any]]
+
+
+def _arrow(expected: pa.DataType) -> Callable[[pa.DataType], bool]:
+    return lambda t: t == expected
+
+
+def _extension(storage: pa.DataType) -> Callable[[pa.DataType], bool]:
+    return lambda t: isinstance(t, pa.BaseExtensionType) and t.storage_type == storage
+
+
+_CONVERSIONS: dict[str, Conversion] = {
     **{
-        t: _TEXT
-        for t in ("bool", "int2", "int4", "int8", "float8", "date", "timestamp", "timestamptz", "time")
+        t: (_arrow(pa.string()), text_array, _plain_max)
+        for t in ("text", "varchar", "bpchar", "char", "name")
     },
-    "bytea": _TEXT,  # hex, value by value in text_array (as on the SQLAlchemy path)
-    "uuid": (text_array, _uuid_max),  # value by value in text_array
-    "float4": (_float4_text, _float4_max),
-    "numeric": (_numeric_text, _numeric_max),
+    "bool": (_arrow(pa.bool_()), text_array, _plain_max),
+    "int2": (_arrow(pa.int16()), text_array, _plain_max),
+    "int4": (_arrow(pa.int32()), text_array, _plain_max),
+    "int8": (_arrow(pa.int64()), text_array, _plain_max),
+    "float4": (_arrow(pa.float32()), _float4_text, _float4_max),
+    "float8": (_arrow(pa.float64()), text_array, _plain_max),
+    "numeric": (_extension(pa.string()), _numeric_text, _numeric_max),
+    "date": (_arrow(pa.date32()), text_array, _plain_max),
+    "timestamp": (lambda t: pa.types.is_timestamp(t) and t.tz is None, text_array, _plain_max),
+    "timestamptz": (lambda t: pa.types.is_timestamp(t) and t.tz is not None, text_array, _plain_max),
+    "time": (pa.types.is_time, text_array, _plain_max),
+    "bytea": (_arrow(pa.binary()), text_array, _plain_max),  # hex, value by value (as on the other path)
+    "uuid": (_extension(pa.binary(16)), text_array, _uuid_max),  # value by value in text_array
 }
 
 
@@ -293,13 +312,16 @@ def _pg_type(field: pa.Field) -> str:
 
 
 def _plan(schema: pa.Schema) -> list[tuple[Callable, Callable]]:
-    """The conversion of each column; Declined when some column has a type not handled."""
+    """(text conversion, typed maximum) for each column; Declined when some column has a type
+    not handled here."""
     plan, refused = [], []
     for field in schema:
         conv = _CONVERSIONS.get(_pg_type(field))
-        if conv is None:
+        if conv is None or not conv[0](field.type):
             refused.append(f"{field.name} ({_pg_type(field)})")
-        plan.append(conv)
+            plan.append(None)
+        else:
+            plan.append(conv[1:])
     if refused:
         raise Declined(f"does not render these column types like the sqlalchemy engine: {', '.join(refused)}")
     return plan
@@ -368,27 +390,27 @@ def _read(ex: SqlExtract, dbapi, cur) -> Iterator[pa.RecordBatch]:
             f"cannot read {ex.what} from {mask_url(ex.url)}: {driver_message(exc, ex.url)}"
         ) from exc
     top = _Max()
-    state = {"rows": 0}
+    received = 0
 
-    def texts() -> Iterator[pa.RecordBatch]:
+    def typed_batches() -> Iterator[pa.RecordBatch]:
+        nonlocal received
         for raw in reader:
-            if raw.num_rows == 0:
-                continue
+            received += raw.num_rows
+            yield raw
+
+    emitted = False
+    try:
+        # Re-cut the typed batches (cheaper to concatenate than their text), then render.
+        for raw in _rechunk(typed_batches(), ex.batch_rows):
             columns = [convert(raw.column(i)) for i, (convert, _) in enumerate(plan)]
             if cursor_at is not None:
                 # Maximum of the typed values, before rendering (text order is not value order).
                 top.offer(plan[cursor_at][1](raw.column(cursor_at)))
-            state["rows"] += raw.num_rows
-            yield pa.RecordBatch.from_arrays(columns, names=names)
-
-    emitted = False
-    try:
-        for batch in _rechunk(texts(), ex.batch_rows):
             emitted = True
-            yield batch
+            yield pa.RecordBatch.from_arrays(columns, names=names)
     except (dbapi.Error, pa.ArrowException, OSError) as exc:
         raise ex._error(
-            f"reading {ex.what} failed after {state['rows']} rows: {driver_message(exc, ex.url)}"
+            f"reading {ex.what} failed after {received} rows: {driver_message(exc, ex.url)}"
         ) from exc
     finally:
         reader.close()

@@ -135,7 +135,35 @@ def _extract_http(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         result.batches.append(batch)
 
 
-EXTRACTORS = {"sql": _extract_sql, "file": _extract_files, "http": _extract_http}
+def _extract_odbc(con, config: HubConfig, source: SourceConfig, stream: StreamConfig, result: StreamResult) -> None:
+    from connectors.odbc import odbc_connection_string, read_odbc
+
+    extract = read_odbc(
+        odbc_connection_string(*odbc_settings(config, source)),
+        source=source.name,
+        stream=stream.name,
+        table=stream.table,
+        query=stream.query,
+        cursor=stream.cursor,
+        since=watermark(con, stream) if stream.cursor else None,
+        batch_rows=source.batch_rows,
+    )
+    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark)
+    if batch.batch_id:
+        result.batches.append(batch)
+
+
+def odbc_settings(config: HubConfig, source: SourceConfig) -> tuple[str | None, str | None]:
+    """(dsn, connection_string) with ${VAR} resolved: secrets only at run time."""
+    where = _where(config, source)
+    dsn, cs = source.connection.get("dsn"), source.connection.get("connection_string")
+    return (
+        resolve_env(dsn, where=where + " → dsn") if dsn else None,
+        resolve_env(cs, where=where + " → connection_string") if cs else None,
+    )
+
+
+EXTRACTORS = {"sql": _extract_sql, "odbc": _extract_odbc, "file": _extract_files, "http": _extract_http}
 
 
 def run_stream(con, config: HubConfig, stream: StreamConfig) -> StreamResult:

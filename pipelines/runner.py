@@ -37,6 +37,9 @@ def preflight(config: HubConfig) -> list[str]:
 
     warnings = []
     for source in config.sources.values():
+        if source.kind == "odbc":
+            warnings += _preflight_odbc(config, source)
+            continue
         if source.kind != "sql":
             continue
         where = f"{config.path}: sources → {source.name}"
@@ -61,6 +64,25 @@ def preflight(config: HubConfig) -> list[str]:
         finally:
             engine.dispose()
     return warnings
+
+
+def _preflight_odbc(config: HubConfig, source) -> list[str]:
+    from connectors.errors import SourceError
+    from connectors.odbc import check_odbc, odbc_connection_string, odbc_has_table
+    from pipelines.extract import odbc_settings
+
+    where = f"{config.path}: sources → {source.name}"
+    cs = odbc_connection_string(*odbc_settings(config, source))
+    try:
+        check_odbc(cs, source=source.name, retry_delays=())
+    except SourceError as exc:
+        return [f"{where}: source unreachable, its streams will fail: {exc}"]
+    for stream in source.streams.values():
+        if stream.table and not odbc_has_table(cs, stream.table, source=source.name):
+            raise ConfigError(
+                f"{where} → streams → {stream.name} → table: table '{stream.table}' does not exist in the source database"
+            )
+    return []
 
 
 def _instance():
