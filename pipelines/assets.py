@@ -14,6 +14,7 @@ from connectors.errors import SourceError
 from pipelines.config import ConfigError, HubConfig, StreamConfig
 from pipelines.extract import run_stream
 from pipelines.resources import WarehouseResource
+from pipelines.settings import reports_dir
 from quality.recognition import refresh_recognition
 from warehouse.loading import LoadError
 from warehouse.model import ENTITIES, LOAD_ORDER
@@ -173,6 +174,26 @@ def recognition_findings(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values()), **counts})
 
 
+@dg.asset(
+    key=dg.AssetKey(["quality", "report"]),
+    group_name="quality",
+    kinds={"html"},
+    description=(
+        "数据质量报告：按原因、按部门统计的隔离行数与互认发现（index.html），以及 Great Expectations Data Docs"
+        "（data_docs/index.html）。The quality report, written to HUB_REPORTS (default data/reports)."
+    ),
+    deps=[RECOGNITION_KEY] + [core_key(e) for e in LOAD_ORDER],
+)
+def quality_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from quality.report import build_report
+
+    with warehouse.connection() as con:
+        index = build_report(con, reports_dir())
+    context.log.info(f"quality report: {index}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(index)),
+                                          "data_docs": dg.MetadataValue.path(str(index.parent / "data_docs" / "index.html"))})
+
+
 VIEW_DEPS = {
     "share.license_registry": ["license", "department", "recognition"],
     "share.holder_licenses": ["license"],
@@ -203,7 +224,7 @@ def build_share_asset(view: str) -> dg.AssetsDefinition:
 
 
 def build_assets(config: HubConfig) -> list[dg.AssetsDefinition]:
-    assets = [region_reference, workday_calendar, recognition_findings]
+    assets = [region_reference, workday_calendar, recognition_findings, quality_report]
     assets += [build_stream_asset(config, s) for s in config.streams()]
     assets += [build_core_asset(config, e) for e in LOAD_ORDER]
     assets += [build_share_asset(v) for v in VIEWS]

@@ -60,7 +60,8 @@ def _extract_sql(con, config: HubConfig, source: SourceConfig, stream: StreamCon
         since=since,
         batch_rows=source.batch_rows,
     )
-    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark)
+    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
+                       validate=validate_with_expectations)
     if batch.batch_id:
         result.batches.append(batch)
 
@@ -93,7 +94,8 @@ def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamC
                 yield from batches
                 assert_unchanged(f, source=source.name, stream=stream.name)
 
-            batch = load_batch(con, stream, checked(), file=(f.relpath, f.size, f.sha256))
+            batch = load_batch(con, stream, checked(), file=(f.relpath, f.size, f.sha256),
+                               validate=validate_with_expectations)
         except SourceError as exc:
             result.errors.append(str(exc))
             continue
@@ -130,7 +132,8 @@ def _extract_http(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         timeout_seconds=float(conn.get("timeout_seconds", 30)),
         retries=int(conn.get("retries", 4)),
     )
-    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark)
+    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
+                       validate=validate_with_expectations)
     if batch.batch_id:
         result.batches.append(batch)
 
@@ -148,7 +151,8 @@ def _extract_odbc(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         since=watermark(con, stream) if stream.cursor else None,
         batch_rows=source.batch_rows,
     )
-    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark)
+    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
+                       validate=validate_with_expectations)
     if batch.batch_id:
         result.batches.append(batch)
 
@@ -161,6 +165,16 @@ def odbc_settings(config: HubConfig, source: SourceConfig) -> tuple[str | None, 
         resolve_env(dsn, where=where + " → dsn") if dsn else None,
         resolve_env(cs, where=where + " → connection_string") if cs else None,
     )
+
+
+def validate_with_expectations(con, entity: str, stage: str) -> dict:
+    """The entity's Great Expectations suite over the staged batch, inside the warehouse."""
+    from quality.gx_duckdb import validate_stage
+    from quality.report import remember_validation
+
+    summary = validate_stage(con, entity, stage)
+    remember_validation(summary)
+    return summary
 
 
 EXTRACTORS = {"sql": _extract_sql, "odbc": _extract_odbc, "file": _extract_files, "http": _extract_http}

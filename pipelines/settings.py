@@ -39,3 +39,9 @@ def mask_target(target: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}"
     return target
+
+
+def reports_dir() -> Path:
+    """Where the quality report is written (HUB_REPORTS, default data/reports)."""
+    value = os.environ.get("HUB_REPORTS")
+    return Path(value).expanduser() if value else project_data_dir() / "reports"

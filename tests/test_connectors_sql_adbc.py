@@ -341,6 +341,27 @@ def test_unsupported_types_fall_back_or_fail(pg_url):
         list(read_sql(pg_url, source="amr", stream="q", query=query, engine="adbc"))
 
 
+def test_unexpected_arrow_types_are_declined():
+    """Should another driver version change a type's Arrow form (numeric as decimal128, say),
+    the fast path declines instead of rendering it differently."""
+    from connectors.sql_adbc import Declined, _plan
+
+    def field(name, typ, pg):
+        return pa.field(name, typ, metadata={b"POSTGRESQL:type": pg})
+
+    assert len(_plan(pa.schema([field("a", pa.int32(), b"int4"), field("b", pa.string(), b"bpchar")]))) == 2
+    with pytest.raises(Declined, match=r"n \(numeric\), i \(int4\), x \(string\)"):
+        _plan(
+            pa.schema(
+                [
+                    field("n", pa.decimal128(12, 2), b"numeric"),
+                    field("i", pa.int64(), b"int4"),
+                    ("x", pa.string()),
+                ]
+            )
+        )
+
+
 # ---------------------------------------------------------------- errors
 
 
@@ -428,6 +449,18 @@ def test_password_with_special_characters_connects(pg_url):
     url = f"postgresql://{user}:p%40ss%3Aw%2Frd@{rest}"
     batches, _ = run(url, "adbc", query="SELECT 1 AS one")
     assert rows_of(batches) == [{"one": "1"}]
+
+
+@pytest.mark.skipif(
+    not Path("/var/run/postgresql/.s.PGSQL.5432").exists(),
+    reason="no PostgreSQL socket in /var/run/postgresql",
+)
+def test_unix_socket_url(pg_url):
+    user = pg_url.split("://", 1)[1].split("@", 1)[0]
+    url = f"postgresql:///test?host=/var/run/postgresql&user={user}"
+    fast, _ = run(url, "adbc", query="SELECT current_user AS u, 1.50::numeric(4,2) AS n")
+    slow, _ = run(url, "sqlalchemy", query="SELECT current_user AS u, 1.50::numeric(4,2) AS n")
+    assert fast == slow == [(["u", "n"], {"u": [user], "n": ["1.50"]})]
 
 
 def test_stopping_early_closes_the_connection(pg_url):

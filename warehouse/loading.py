@@ -211,6 +211,16 @@ def _quarantine(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded
     return {reason: n for reason, n in rows}
 
 
+def _record_expectations(con, summary: dict, stream: StreamConfig, batch_id: str) -> None:
+    rows = [
+        (batch_id, stream.qualified_name, summary["entity"], summary["suite"], e["expectation_type"],
+         e["column"] if isinstance(e["column"], str) else ",".join(c for c in e["column"] if c),
+         e["reason"], e["success"], e["unexpected_count"], e["element_count"], beijing_now())
+        for e in summary["expectations"]
+    ]
+    con.executemany("INSERT INTO quality.expectation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
 def load_batch(
     con,
     stream: StreamConfig,
@@ -218,11 +228,14 @@ def load_batch(
     *,
     high_watermark=None,
     file: tuple[str, int, str] | None = None,
+    validate=None,
 ) -> BatchResult:
     """Land, validate and merge one extraction batch atomically; an empty batch changes nothing.
 
     `high_watermark` is a callable giving the extract's maximum cursor value once the batches are
-    consumed; `file` is the (path, size, sha256) ledger entry of a file batch.
+    consumed; `file` is the (path, size, sha256) ledger entry of a file batch; `validate` runs the
+    entity's expectation suite on the staged batch inside the transaction (quality/gx_duckdb.py)
+    and returns its summary, recorded in quality.expectation_results.
     """
     entity = ENTITIES[stream.entity]
     batch_id = new_batch_id()
@@ -239,6 +252,8 @@ def load_batch(
         stage_sql = stage_query(stream, entity, raw_table(stream), p)
         p.values["batch_id"] = batch_id
         con.execute(f"CREATE OR REPLACE TEMP TABLE hub_stage AS {stage_sql}", p.values)
+        if validate is not None:
+            _record_expectations(con, validate(con, entity.name, "hub_stage"), stream, batch_id)
         con.execute(f"CREATE OR REPLACE TEMP TABLE hub_violations AS {violations_query(entity, 'hub_stage')}")
         reasons = _quarantine(con, entity, stream, batch_id, started)
         quarantined = con.execute("SELECT count(DISTINCT _row_no) FROM hub_violations").fetchone()[0]

@@ -44,6 +44,12 @@ TABLES = {
         " PRIMARY KEY (check_name, asset)",
         "质量检查结果：每项检查的最近一次结果（历次结果见 Dagster 运行记录）",
     ),
+    "quality.expectation_results": (
+        "_batch_id VARCHAR NOT NULL, _source VARCHAR NOT NULL, entity VARCHAR NOT NULL, suite VARCHAR NOT NULL,"
+        " expectation_type VARCHAR NOT NULL, column_name VARCHAR, reason VARCHAR, success BOOLEAN NOT NULL,"
+        " unexpected_count BIGINT, element_count BIGINT, validated_at TIMESTAMP NOT NULL",
+        "Great Expectations 校验结果：每批每条期望的不合格行数（与隔离区按原因一一对应）",
+    ),
     "quality.recognition": (
         "finding VARCHAR NOT NULL, entity VARCHAR NOT NULL, key VARCHAR NOT NULL, fields VARCHAR,"
         " sources VARCHAR, detected_at TIMESTAMP NOT NULL, detail VARCHAR,"

@@ -1,0 +1,41 @@
+"""The quality report renders in a real headless browser (Debian's chromium), Chinese included."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pyarrow as pa
+import pytest
+
+from pipelines.config import FieldSpec, StreamConfig
+from quality.report import build_report
+from tests.conftest import uscc
+from warehouse.loading import load_batch, register_source
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_report_renders_in_chromium(tmp_path, warehouse):
+    dept = uscc("11150000MB0000000")
+    st = StreamConfig(source="zj", name="departments", entity="department", key=("C",), table="D",
+                      fields={"dept_code": FieldSpec("dept_code", column="C"), "name": FieldSpec("name", column="N"),
+                              "region_code": FieldSpec("region_code", column="R")})
+    register_source(warehouse, st, department=dept, label="住建厅审批系统", kind="sql")
+    load_batch(warehouse, st, [pa.record_batch({"C": [dept, "BAD"], "N": ["住建厅", "某部门"],
+                                                "R": ["150000", "150000"]})])
+    index = build_report(warehouse, tmp_path / "reports")
+    profile = tmp_path / "profile"
+    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--dump-dom", index.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "数据质量报告" in dom.stdout
+    assert "统一社会信用代码校验位错误" in dom.stdout and "bad_uscc" in dom.stdout
+    shot = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--window-size=1200,900",
+                    f"--screenshot={shot}", index.as_uri()], capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
+    assert (index.parent / "data_docs" / "index.html").exists()
