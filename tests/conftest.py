@@ -27,3 +27,9 @@ def warehouse(tmp_path):
     create_schema(con)
     yield con
     con.close()
+
+
+@pytest.fixture(autouse=True)
+def _reports_in_tmp(tmp_path_factory, monkeypatch):
+    """Runs in tests write their quality report into a temporary folder, not the checkout."""
+    monkeypatch.setenv("HUB_REPORTS", str(tmp_path_factory.getbasetemp() / "reports"))
