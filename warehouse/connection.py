@@ -23,6 +23,9 @@ class WarehouseError(RuntimeError):
 
 def _nfkc(values: pa.Array) -> pa.Array:
     # Unicode NFKC in Arrow's C++ kernels: full-width forms and the ideographic space fold to ASCII.
+    # Pure-ASCII chunks (most codes, dates, numbers) are already normal: skip the work.
+    if pc.all(pc.string_is_ascii(values)).as_py() is not False:
+        return values
     return pc.utf8_normalize(values, "NFKC")
 
 
