@@ -189,3 +189,28 @@ def read_file(
     if fmt == "xlsx":
         return iter_xlsx(f.path, source=source, stream=stream, sheet=sheet, batch_rows=batch_rows)
     return iter_jsonl(f.path, source=source, stream=stream, encoding=codec, batch_rows=batch_rows)
+
+
+def folder_signature(folder: Path, pattern: str) -> str:
+    """A short fingerprint of the matching files (names, sizes, times) without reading them.
+
+    Cheap enough for a sensor to call every minute: it changes when a file arrives or changes.
+    """
+    digest = hashlib.sha256()
+    folder = Path(folder)
+    if not folder.is_dir():
+        return "missing"
+    entries = []
+    for path in folder.glob(pattern):
+        rel = path.relative_to(folder)
+        if any(_is_temporary(part) for part in rel.parts):
+            continue
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            entries.append(f"{rel.as_posix()}\t{st.st_size}\t{st.st_mtime_ns}")
+    for entry in sorted(entries):
+        digest.update(entry.encode("utf-8", "surrogateescape") + b"\n")
+    return digest.hexdigest()[:16]

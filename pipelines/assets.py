@@ -79,6 +79,7 @@ def build_stream_asset(config: HubConfig, stream: StreamConfig) -> dg.AssetsDefi
             "batches": len(result.batches),
             "batch_ids": ", ".join(b.batch_id for b in result.batches if b.batch_id) or "(no new rows)",
             "quarantine_reasons": dg.MetadataValue.json(result.reasons()),
+            "seconds_per_step": dg.MetadataValue.json(result.seconds()),
             "dagster/row_count": result.loaded,
         }
         if result.errors:

@@ -13,9 +13,11 @@ from pipelines.assets import build_assets
 from pipelines.checks import build_checks
 from pipelines.config import HubConfig, load_config
 from pipelines.resources import WarehouseResource
+from pipelines.sensors import build_sensors
 from pipelines.settings import sources_path, warehouse_target
 
 ALL_JOB = "hub_all"
+CHECKS_JOB = "hub_checks"
 
 
 def build_definitions(config: HubConfig, warehouse: WarehouseResource) -> dg.Definitions:
@@ -23,6 +25,11 @@ def build_definitions(config: HubConfig, warehouse: WarehouseResource) -> dg.Def
         ALL_JOB,
         selection=dg.AssetSelection.all(),
         description="全量资产：抽取各来源增量 → 标准层 → 共享视图（incremental by watermark and file ledger）",
+    )
+    checks_only = dg.define_asset_job(
+        CHECKS_JOB,
+        selection=dg.AssetSelection.all_asset_checks(),
+        description="只重跑质量检查，不重新抽取（re-run every asset check on the warehouse as it is）",
     )
     hourly = dg.ScheduleDefinition(
         name="hub_hourly",
@@ -35,8 +42,9 @@ def build_definitions(config: HubConfig, warehouse: WarehouseResource) -> dg.Def
     return dg.Definitions(
         assets=build_assets(config),
         asset_checks=build_checks(config),
-        jobs=[everything],
+        jobs=[everything, checks_only],
         schedules=[hourly],
+        sensors=build_sensors(config),
         resources={"warehouse": warehouse},
         # DuckDB has one writer at a time: run the steps of a run in one process.
         executor=dg.in_process_executor,

@@ -33,6 +33,13 @@ class StreamResult:
     def quarantined(self) -> int:
         return sum(b.quarantined for b in self.batches)
 
+    def seconds(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for b in self.batches:
+            for step, sec in b.seconds.items():
+                out[step] = round(out.get(step, 0.0) + sec, 3)
+        return out
+
     def reasons(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for b in self.batches:

@@ -154,3 +154,26 @@ def test_ten_changed_rows_arrive_once(demo, tmp_path):
     grown = ("raw.platform__cases", "meta.batches", "quality.check_results", "quality.expectation_results")
     unchanged = {t: n for t, n in after.items() if t not in grown}
     assert unchanged == {t: n for t, n in before.items() if t in unchanged}
+
+
+def test_broken_rollup_fails_its_check_in_the_dagster_run(demo, tmp_path):
+    from pipelines.definitions import CHECKS_JOB, build_definitions
+    from pipelines.resources import WarehouseResource
+
+    sources, target, _, _ = demo
+    copy = tmp_path / "broken.duckdb"
+    shutil.copy(target, copy)
+    con = duckdb.connect(str(copy))
+    banner = con.execute(
+        "SELECT region_code FROM share.level_rollup WHERE level = 'banner' AND NOT own_level AND cases > 0 LIMIT 1"
+    ).fetchone()[0]
+    con.execute("DELETE FROM share.level_rollup WHERE level = 'banner' AND region_code = $1", [banner])
+    con.close()
+    defs = build_definitions(load_config(sources), WarehouseResource(target=str(copy)))
+    result = defs.resolve_job_def(CHECKS_JOB).execute_in_process(raise_on_error=False)
+    assert not result.success
+    evaluations = [e.event_specific_data for e in result.all_events
+                   if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    rollup = [ev for ev in evaluations if ev.check_name == "levels_add_up"]
+    assert rollup and not rollup[0].passed
+    assert all(ev.passed for ev in evaluations if ev.check_name == "business_key_unique_not_null")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ class BatchResult:
     reasons: dict[str, int] = field(default_factory=dict)
     file: str | None = None
     watermark: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # per step: land, stage, validate, …
 
 
 def beijing_now() -> datetime:
@@ -100,6 +102,7 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
     table = raw_table(stream)
     needed = stream.source_columns()
     seen: set[str] = set()
+    landed_schema = None
     n = 0
     for rb in batches:
         if rb.num_rows == 0:
@@ -110,15 +113,17 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
             if column not in rb.schema.names:
                 # JSON sources may omit a key in some records: absent is empty for this batch.
                 rb = rb.append_column(column, pa.nulls(rb.num_rows, pa.string()))
-        _ensure_raw_table(con, table, rb.schema.names)
-        con.register("hub_incoming", rb)
+        if rb.schema.names != landed_schema:
+            _ensure_raw_table(con, table, rb.schema.names)
+            landed_schema = rb.schema.names
         cols = ", ".join(quote_ident(c) for c in rb.schema.names)
+        rb = rb.append_column("_row_no", pa.array(range(n + 1, n + 1 + rb.num_rows), pa.int64()))
+        con.register("hub_incoming", rb)
         key = ", ".join(f"COALESCE(CAST({quote_ident(k)} AS VARCHAR), '')" for k in stream.key)
         con.execute(
             f"INSERT INTO {table} (_row_no, {cols}, _source, _source_key, _batch_id, _loaded_at)"
-            f" SELECT $n + row_number() OVER (), {cols}, $source, array_to_string([{key}], '|'), $batch, $at"
-            " FROM hub_incoming",
-            {"n": n, "source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
+            f" SELECT _row_no, {cols}, $source, array_to_string([{key}], '|'), $batch, $at FROM hub_incoming",
+            {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
         )
         con.unregister("hub_incoming")
         n += rb.num_rows
@@ -131,31 +136,52 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
     return n
 
 
+def _matches(entity_key: tuple[str, ...], table: str, alias: str) -> str:
+    return " AND ".join(f"{alias}.{k} = {table}.{k}" for k in entity_key)
+
+
 def _merge(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) -> None:
+    """Delete-then-insert by business key: one golden row per key, whatever ran before."""
     cols = list(entity.columns)
     derived = [(name, expr) for name, _t, expr, _l in entity.derived]
     key = ", ".join(entity.key)
     select_cols = ", ".join(cols + [f"{expr} AS {name}" for name, expr in derived])
     all_cols = ", ".join(cols + [name for name, _ in derived])
-    good = (
-        f"SELECT DISTINCT ON ({key}) {select_cols}, _source_key, _cursor FROM hub_stage"
-        " WHERE _row_no NOT IN (SELECT _row_no FROM hub_violations) ORDER BY " + key + ", _row_no DESC"
+    # Good rows; of identical repeats of a key (different ones were quarantined) keep the last.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE hub_good AS
+        SELECT {select_cols}, _source_key, _cursor FROM hub_stage
+        WHERE _row_no NOT IN (SELECT _row_no FROM hub_violations)
+          AND _row_no NOT IN (
+            SELECT s._row_no FROM hub_stage s JOIN (
+              SELECT {key}, max(_row_no) AS keep FROM hub_stage GROUP BY {key} HAVING count(*) > 1
+            ) r ON {_matches(entity.key, 's', 'r')} WHERE s._row_no <> r.keep)"""
     )
+    params = {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at}
     if entity.name != "license":
         con.execute(
-            f"INSERT OR REPLACE INTO {entity.table} ({all_cols}, _source, _source_key, _batch_id, _loaded_at)"
-            f" SELECT {all_cols}, $source, _source_key, $batch, $at FROM ({good})",
-            {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
+            f"DELETE FROM {entity.table} t WHERE EXISTS (SELECT 1 FROM hub_good g WHERE {_matches(entity.key, 't', 'g')})"
         )
-        return
-    con.execute(
-        f"INSERT OR REPLACE INTO core.license_record ({all_cols}, _cursor, _cursor_at, _source, _source_key,"
-        " _batch_id, _loaded_at)"
-        f" SELECT {all_cols}, _cursor, TRY_CAST(_cursor AS TIMESTAMP), $source, _source_key, $batch, $at"
-        f" FROM ({good})",
-        {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
-    )
-    rebuild_golden_licenses(con, "SELECT license_no FROM hub_stage")
+        con.execute(
+            f"INSERT INTO {entity.table} ({all_cols}, _source, _source_key, _batch_id, _loaded_at)"
+            f" SELECT {all_cols}, $source, _source_key, $batch, $at FROM hub_good",
+            params,
+        )
+    else:
+        con.execute(
+            "DELETE FROM core.license_record t WHERE t._source = $source"
+            " AND EXISTS (SELECT 1 FROM hub_good g WHERE g.license_no = t.license_no)",
+            {"source": stream.qualified_name},
+        )
+        con.execute(
+            f"INSERT INTO core.license_record ({all_cols}, _cursor, _cursor_at, _source, _source_key,"
+            " _batch_id, _loaded_at)"
+            f" SELECT {all_cols}, _cursor, TRY_CAST(_cursor AS TIMESTAMP), $source, _source_key, $batch, $at"
+            " FROM hub_good",
+            params,
+        )
+        rebuild_golden_licenses(con, "SELECT license_no FROM hub_good")
+    con.execute("DROP TABLE hub_good")
 
 
 def rebuild_golden_licenses(con, keys_query: str) -> None:
@@ -167,8 +193,9 @@ def rebuild_golden_licenses(con, keys_query: str) -> None:
     """
     cols = [c for c in ENTITIES["license"].columns if c != "status"]
     col_list = ", ".join(cols)
+    con.execute(f"DELETE FROM core.license WHERE license_no IN ({keys_query})")
     con.execute(
-        f"""INSERT OR REPLACE INTO core.license ({col_list}, status, n_sources,
+        f"""INSERT INTO core.license ({col_list}, status, n_sources,
                 _source, _source_key, _batch_id, _loaded_at)
         SELECT {col_list},
                CASE WHEN status = 'valid' AND valid_to < current_date THEN 'expired' ELSE status END,
@@ -211,6 +238,19 @@ def _quarantine(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded
     return {reason: n for reason, n in rows}
 
 
+class _Clock:
+    """Seconds per step of a batch, for the asset's metadata and the benchmark."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = round(self.into.get(name, 0.0) + now - self.last, 3)
+        self.last = now
+
+
 def _record_expectations(con, summary: dict, stream: StreamConfig, batch_id: str) -> None:
     rows = [
         (batch_id, stream.qualified_name, summary["entity"], summary["suite"], e["expectation_type"],
@@ -241,9 +281,11 @@ def load_batch(
     batch_id = new_batch_id()
     started = beijing_now()
     result = BatchResult(stream=stream.qualified_name, batch_id=batch_id, file=file[0] if file else None)
+    clock = _Clock(result.seconds)
     con.execute("BEGIN TRANSACTION")
     try:
         extracted = _land(con, stream, batches, batch_id, started)
+        clock.lap("extract_and_land")
         if extracted == 0:
             con.execute("ROLLBACK")
             result.batch_id = None
@@ -252,12 +294,16 @@ def load_batch(
         stage_sql = stage_query(stream, entity, raw_table(stream), p)
         p.values["batch_id"] = batch_id
         con.execute(f"CREATE OR REPLACE TEMP TABLE hub_stage AS {stage_sql}", p.values)
+        clock.lap("normalise")
         if validate is not None:
             _record_expectations(con, validate(con, entity.name, "hub_stage"), stream, batch_id)
+            clock.lap("expectations")
         con.execute(f"CREATE OR REPLACE TEMP TABLE hub_violations AS {violations_query(entity, 'hub_stage')}")
         reasons = _quarantine(con, entity, stream, batch_id, started)
         quarantined = con.execute("SELECT count(DISTINCT _row_no) FROM hub_violations").fetchone()[0]
+        clock.lap("quarantine")
         _merge(con, entity, stream, batch_id, started)
+        clock.lap("merge")
         mark = high_watermark() if high_watermark else None
         con.execute(
             "INSERT INTO meta.batches VALUES ($1, $2, $3, $9, 'succeeded', $4, $5, $6, $7, $8)",
@@ -277,6 +323,7 @@ def load_batch(
         con.execute("DROP TABLE hub_stage")
         con.execute("DROP TABLE hub_violations")
         con.execute("COMMIT")
+        clock.lap("commit")
     except BaseException:
         try:
             con.execute("ROLLBACK")

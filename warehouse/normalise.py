@@ -38,7 +38,10 @@ def _source_text(spec: FieldSpec | None, p: Params) -> str:
         return "CAST(NULL AS VARCHAR)"
     if spec.value is not None:
         return f"CAST({p(spec.value)} AS VARCHAR)"
-    text = f"NULLIF(trim(hub_nfkc(CAST({quote_ident(spec.column)} AS VARCHAR))), '')"
+    col = f"CAST({quote_ident(spec.column)} AS VARCHAR)"
+    # NFKC only where a value has a non-ASCII character (more bytes than characters): ASCII is
+    # already in normal form, and skipping it spares the Python function most of the column.
+    text = f"NULLIF(trim(CASE WHEN strlen({col}) = length({col}) THEN {col} ELSE hub_nfkc({col}) END), '')"
     if spec.default is not None:
         text = f"COALESCE({text}, {p(spec.default)})"
     return text

@@ -90,11 +90,24 @@ SELECT * FROM banner UNION ALL SELECT * FROM league UNION ALL SELECT * FROM regi
 }
 
 
+# Shared objects kept as tables rather than views: the roll-up is a statistical report of record
+# (what was published, checked level by level), not a live query.
+TABLES = ("share.level_rollup",)
+
+
 def create_views(con, names: list[str] | None = None) -> None:
     for name, (sql, comment) in VIEWS.items():
         if names is None or name in names:
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
-            con.execute(f"COMMENT ON VIEW {name} IS '{comment}'")
+            kind = "TABLE" if name in TABLES else "VIEW"
+            schema, table = name.split(".")
+            existing = con.execute(
+                "SELECT table_type FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
+                [schema, table],
+            ).fetchone()
+            if existing and ("VIEW" in existing[0]) != (kind == "VIEW"):
+                con.execute(f"DROP {'VIEW' if 'VIEW' in existing[0] else 'TABLE'} {name}")
+            con.execute(f"CREATE OR REPLACE {kind} {name} AS {sql}")
+            con.execute(f"COMMENT ON {kind} {name} IS '{comment}'")
 
 
 def fill_workday_calendar(con, first: date, last: date) -> None:

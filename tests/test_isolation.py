@@ -1,0 +1,96 @@
+"""An unreachable source fails its own assets with a clear error; every other source still loads."""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+import uuid
+
+import duckdb
+import psycopg
+import pytest
+
+from pipelines.config import load_config
+from pipelines.runner import run_all
+from tests.conftest import uscc
+
+DEPT = uscc("11150000MB0000000")
+HOLDER = uscc("91150100MA0000001")
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _licence_stream(url: str, table: str) -> str:
+    return f"""
+    department: "{DEPT}"
+    connection: {{kind: sql, url: "{url}"}}
+    streams:
+      licenses:
+        entity: license
+        table: {table}
+        key: [XKZBH]
+        cursor: GXSJ
+        fields:
+          license_no: XKZBH
+          holder_code: TYSHXYDM
+          holder_name: QYMC
+          issued_on: FZRQ
+          issuing_dept_code: {{value: "{DEPT}"}}
+"""
+
+
+@pytest.fixture
+def pg_table():
+    name = f"t_xkz_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG, autocommit=True) as con:
+        con.execute(f"CREATE TABLE {name} (XKZBH text, TYSHXYDM char(18), QYMC text, FZRQ date, GXSJ timestamptz)")
+        con.execute(
+            f"INSERT INTO {name} SELECT 'PG' || g, %s, '包头市某某公司' || g, DATE '2024-01-01' + g,"
+            " TIMESTAMPTZ '2024-05-01 00:00:00+08' + g * INTERVAL '1 minute' FROM generate_series(1, 500) g",
+            [HOLDER],
+        )
+    yield name
+    with psycopg.connect(PG, autocommit=True) as con:
+        con.execute(f"DROP TABLE {name}")
+
+
+def test_unreachable_source_fails_alone(tmp_path, pg_table, monkeypatch):
+    db = tmp_path / "zj.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE T (XKZBH, TYSHXYDM, QYMC, FZRQ, GXSJ)")
+    con.executemany("INSERT INTO T VALUES (?, ?, ?, ?, ?)",
+                    [(f"ZJ{i}", HOLDER, "某公司", "20240101", f"2024-01-01 00:00:{i:02d}") for i in range(20)])
+    con.commit()
+    con.close()
+    monkeypatch.setenv("DOWN_URL", "postgresql://hub:secret-pw@127.0.0.1:1/test")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(textwrap.dedent(f"""
+        sources:
+          reference:
+            department: "{DEPT}"
+            connection: {{kind: file, path: ref, settle_seconds: 0}}
+            streams:
+              departments:
+                entity: department
+                pattern: "*.csv"
+                key: [code]
+                fields: {{dept_code: code, name: name, region_code: region}}
+          zhujian:{textwrap.indent(_licence_stream(f"sqlite:///{db}", "T"), "  ")}
+          pg:{textwrap.indent(_licence_stream(PG, pg_table), "  ")}
+          down:{textwrap.indent(_licence_stream("${DOWN_URL}", "T"), "  ")}
+        """), encoding="utf-8")
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "d.csv").write_text(f"code,name,region\n{DEPT},住建厅,150000\n", encoding="utf-8")
+    target = tmp_path / "wh.duckdb"
+    summary = run_all(load_config(sources), str(target))
+    assert not summary.success
+    failure = " ".join(summary.failures)
+    assert "down" in failure and "cannot connect" in failure
+    assert "secret-pw" not in failure
+    assert summary.streams["zhujian.licenses"]["loaded"] == 20
+    assert summary.streams["pg.licenses"]["loaded"] == 500
+    wh = duckdb.connect(str(target), read_only=True)
+    assert wh.execute("SELECT count(*) FROM core.license_record").fetchone()[0] == 520
+    # timestamptz arrives as Beijing wall-clock time, and is the watermark
+    assert wh.execute("SELECT value FROM meta.watermarks WHERE _source = 'pg.licenses'").fetchone()[0] == (
+        "2024-05-01 08:20:00")
+    wh.close()
