@@ -60,7 +60,7 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds:
                 raise WarehouseError(f"warehouse {path}: cannot open ({exc})") from None
             time.sleep(0.5)
     con.execute("SET TimeZone = 'Asia/Shanghai'")
-    con.execute("SET memory_limit = '1GB'")
+    con.execute("SET memory_limit = '600MB'")
     con.execute("SET preserve_insertion_order = false")
     con.create_function("hub_nfkc", _nfkc, ["VARCHAR"], "VARCHAR", type="arrow", side_effects=False)
     for macro in MACROS:

@@ -9,15 +9,18 @@ watermark can never run ahead of the data.
 from __future__ import annotations
 
 import json
+import queue
 import secrets
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from quality.row_rules import violations_query
 from warehouse.model import ENTITIES, Entity
@@ -97,6 +100,58 @@ def _ensure_raw_table(con, table: str, columns: list[str]) -> None:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} VARCHAR")
 
 
+def _source_key(rb: pa.RecordBatch, key: tuple[str, ...]) -> pa.Array:
+    """The source's key as text, several columns joined with '|' (NULL as empty)."""
+    parts = [pc.fill_null(rb.column(k).cast(pa.string()), "") for k in key]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "|")
+
+
+def prefetched(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Read the next batches in a thread while the warehouse writes this one.
+
+    The source driver and DuckDB both release the GIL, so extraction and landing overlap; at most
+    `depth` batches wait in between, so memory stays bounded. An error on either side stops both.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in batches:
+                while not stop.is_set():
+                    try:
+                        box.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put(exc)
+
+    worker = threading.Thread(target=produce, name="hub-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.1)
+
+
 def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id: str, loaded_at) -> int:
     """Append the source rows to raw as text, numbering them within the batch."""
     table = raw_table(stream)
@@ -118,11 +173,11 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
             landed_schema = rb.schema.names
         cols = ", ".join(quote_ident(c) for c in rb.schema.names)
         rb = rb.append_column("_row_no", pa.array(range(n + 1, n + 1 + rb.num_rows), pa.int64()))
+        rb = rb.append_column("_source_key", _source_key(rb, stream.key))
         con.register("hub_incoming", rb)
-        key = ", ".join(f"COALESCE(CAST({quote_ident(k)} AS VARCHAR), '')" for k in stream.key)
         con.execute(
             f"INSERT INTO {table} (_row_no, {cols}, _source, _source_key, _batch_id, _loaded_at)"
-            f" SELECT _row_no, {cols}, $source, array_to_string([{key}], '|'), $batch, $at FROM hub_incoming",
+            f" SELECT _row_no, {cols}, $source, _source_key, $batch, $at FROM hub_incoming",
             {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
         )
         con.unregister("hub_incoming")
@@ -284,7 +339,7 @@ def load_batch(
     clock = _Clock(result.seconds)
     con.execute("BEGIN TRANSACTION")
     try:
-        extracted = _land(con, stream, batches, batch_id, started)
+        extracted = _land(con, stream, prefetched(batches), batch_id, started)
         clock.lap("extract_and_land")
         if extracted == 0:
             con.execute("ROLLBACK")
