@@ -100,7 +100,23 @@ def _temporal(field: str, kind: str, spec: FieldSpec | None, p: Params) -> tuple
     if fmt:
         return f"CAST(try_strptime({s}, {p(fmt)}) AS {cast})", None
     pt = f"pt__{field}"
-    return f"CAST({_timestamp_from_parts(pt)} AS {cast})", _parts(s)
+    # Fast path for the commonest shapes, exactly 'YYYY-MM-DD HH:MM:SS' and 'YYYY-MM-DD' (no zone):
+    # DuckDB's own cast, NULL for a date that does not exist. Every other form goes through the
+    # pattern, which is computed only for those rows.
+    iso_ts, iso_date = _iso_shapes(s)
+    expr = (
+        f"CAST(CASE WHEN {iso_ts} THEN TRY_CAST({s} AS TIMESTAMP)"
+        f" WHEN {iso_date} THEN CAST(TRY_CAST({s} AS DATE) AS TIMESTAMP)"
+        f" ELSE {_timestamp_from_parts(pt)} END AS {cast})"
+    )
+    return expr, f"CASE WHEN NOT ({iso_ts} OR {iso_date}) THEN {_parts(s)} END"
+
+
+def _iso_shapes(s: str) -> tuple[str, str]:
+    digits = "regexp_full_match({s}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{rest}')"
+    ts = f"(length({s}) = 19 AND " + digits.format(s=s, rest=" [0-9]{2}:[0-9]{2}:[0-9]{2}") + ")"
+    date = f"(length({s}) = 10 AND " + digits.format(s=s, rest="") + ")"
+    return ts, date
 
 
 def _enum(entity: Entity, field: str, spec: FieldSpec | None, p: Params) -> str:
@@ -132,7 +148,7 @@ def canonical_expression(entity: Entity, field: str, spec: FieldSpec | None, p: 
     kind = entity.columns[field].kind
     s = stage_column(field)
     if kind == CODE:
-        return f"upper(regexp_replace({s}, '\\s+', '', 'g'))"
+        return f"upper(CASE WHEN regexp_matches({s}, '\\s') THEN regexp_replace({s}, '\\s+', '', 'g') ELSE {s} END)"
     if kind == NAME:
         return f"regexp_replace({s}, '\\s+', ' ', 'g')"
     if kind == TEXT:
