@@ -63,7 +63,7 @@ def test_unreachable_source_fails_alone(tmp_path, pg_table, monkeypatch):
     con.close()
     monkeypatch.setenv("DOWN_URL", "postgresql://hub:secret-pw@127.0.0.1:1/test")
     sources = tmp_path / "sources.yaml"
-    sources.write_text(textwrap.dedent(f"""
+    reference = textwrap.dedent(f"""
         sources:
           reference:
             department: "{DEPT}"
@@ -74,10 +74,11 @@ def test_unreachable_source_fails_alone(tmp_path, pg_table, monkeypatch):
                 pattern: "*.csv"
                 key: [code]
                 fields: {{dept_code: code, name: name, region_code: region}}
-          zhujian:{textwrap.indent(_licence_stream(f"sqlite:///{db}", "T"), "  ")}
-          pg:{textwrap.indent(_licence_stream(PG, pg_table), "  ")}
-          down:{textwrap.indent(_licence_stream("${DOWN_URL}", "T"), "  ")}
-        """), encoding="utf-8")
+        """)
+    blocks = [(name, textwrap.indent(textwrap.dedent(_licence_stream(url, table)), "    "))
+              for name, url, table in (("zhujian", f"sqlite:///{db}", "T"), ("pg", PG, pg_table),
+                                       ("down", "${DOWN_URL}", "T"))]
+    sources.write_text(reference + "".join(f"  {name}:\n{body}" for name, body in blocks), encoding="utf-8")
     (tmp_path / "ref").mkdir()
     (tmp_path / "ref" / "d.csv").write_text(f"code,name,region\n{DEPT},住建厅,150000\n", encoding="utf-8")
     target = tmp_path / "wh.duckdb"
@@ -86,8 +87,8 @@ def test_unreachable_source_fails_alone(tmp_path, pg_table, monkeypatch):
     failure = " ".join(summary.failures)
     assert "down" in failure and "cannot connect" in failure
     assert "secret-pw" not in failure
-    assert summary.streams["zhujian.licenses"]["loaded"] == 20
-    assert summary.streams["pg.licenses"]["loaded"] == 500
+    assert summary.streams["zhujian.licenses"]["loaded"] == 20, summary
+    assert summary.streams.get("pg.licenses", {}).get("loaded") == 500, summary
     wh = duckdb.connect(str(target), read_only=True)
     assert wh.execute("SELECT count(*) FROM core.license_record").fetchone()[0] == 520
     # timestamptz arrives as Beijing wall-clock time, and is the watermark

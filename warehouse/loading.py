@@ -100,6 +100,24 @@ def _ensure_raw_table(con, table: str, columns: list[str]) -> None:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} VARCHAR")
 
 
+def _match_case(rb: pa.RecordBatch, needed: list[str]) -> pa.RecordBatch:
+    """Spell source columns as the sources file does when they differ only in case.
+
+    PostgreSQL folds unquoted names to lower case, Oracle-heritage systems to upper case, while a
+    sources file keeps the names of the department's documentation (XKZBH): both mean one column.
+    """
+    names = list(rb.schema.names)
+    lower = {}
+    for name in names:
+        lower.setdefault(name.lower(), []).append(name)
+    renamed = False
+    for column in needed:
+        if column not in names and len(lower.get(column.lower(), [])) == 1:
+            names[names.index(lower[column.lower()][0])] = column
+            renamed = True
+    return rb.rename_columns(names) if renamed else rb
+
+
 def _source_key(rb: pa.RecordBatch, key: tuple[str, ...]) -> pa.Array:
     """The source's key as text, several columns joined with '|' (NULL as empty)."""
     parts = [pc.fill_null(rb.column(k).cast(pa.string()), "") for k in key]
@@ -163,6 +181,7 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
         if rb.num_rows == 0:
             seen.update(rb.schema.names)
             continue
+        rb = _match_case(rb, needed)
         seen.update(rb.schema.names)
         for column in needed:
             if column not in rb.schema.names:
