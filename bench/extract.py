@@ -50,7 +50,7 @@ def _reference(demo_dir: Path) -> dict:
 
     from pipelines.demo_data import generate_demo
 
-    generate_demo(demo_dir, scale=2000)
+    generate_demo(demo_dir, scale=2000)  # also the source of write_sources' stream declarations
     with (demo_dir / "exchange" / "matters_20240101.csv").open(encoding="gb18030") as fh:
         matters = [(r["事项编码"], r["实施区划"]) for r in csv.DictReader(fh)]
     with (demo_dir / "exchange" / "departments_20240101.csv").open(encoding="gb18030") as fh:
@@ -124,48 +124,27 @@ def _truth(demo_dir: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def write_sources(path: Path, kind: str, pg: str) -> Path:
-    """sources.yaml: the demo's exchange folder (reference data) plus the PostgreSQL case table."""
-    demo = WORK / "demo"
-    text = (demo / "sources.yaml").read_text(encoding="utf-8")
-    exchange = text[text.index("  exchange:"):]
-    exchange = exchange.replace("path: exchange", f"path: {demo / 'exchange'}")
-    if kind == "sql":
-        connection = f'kind: sql, url: "{pg}"'
-    else:
-        from sqlalchemy.engine import make_url
+def write_sources(path: Path, kind: str, pg: str, *, with_cases: bool = True) -> Path:
+    """sources.yaml: the demo's exchange folder (reference data) plus the demo platform's case
+    stream pointed at the PostgreSQL table, declared as `sql` or as `odbc`."""
+    import yaml
+    from sqlalchemy.engine import make_url
 
+    demo = yaml.safe_load((WORK / "demo" / "sources.yaml").read_text(encoding="utf-8"))["sources"]
+    exchange = demo["exchange"]
+    exchange["connection"]["path"] = str(WORK / "demo" / "exchange")
+    cases = dict(demo["platform"]["streams"]["cases"], table=TABLE)
+    if kind == "sql":
+        connection = {"kind": "sql", "url": pg}
+    else:
         u = make_url(pg)
-        connection = (
-            'kind: odbc, connection_string: "Driver={PostgreSQL Unicode};'
-            f'Server={u.host};Port={u.port or 5432};Database={u.database};Uid={u.username};"'
-        )
-    block = f"""sources:
-  bench:
-    department: "11150000MB6290731A"
-    label: 一体化平台办件库（基准测试）
-    connection: {{{connection}}}
-    streams:
-      cases:
-        entity: case
-        table: {TABLE}
-        key: [project_no]
-        cursor: update_time
-        fields:
-          case_no: project_no
-          matter_code: task_code
-          applicant_name: apply_name
-          applicant_type: {{column: apply_type, map: {{"1": legal_person, "2": natural_person}}}}
-          applicant_code: apply_cardnumber
-          handling_dept_code: handle_dept_code
-          region_code: area_code
-          channel: {{column: channel_code, map: {{"1": online, "2": window, "3": mobile, "4": self_service}}}}
-          received_at: receive_time
-          decided_at: result_time
-          decision: {{column: result_code, map: {{"1": approved, "2": rejected, "3": withdrawn}}, default: pending}}
-          promised_days: promise_day
-"""
-    path.write_text(block + exchange, encoding="utf-8")
+        connection = {"kind": "odbc", "connection_string": (
+            f"Driver={{PostgreSQL Unicode}};Server={u.host};Port={u.port or 5432};Database={u.database};"
+            f"Uid={u.username};")}
+    bench = {"department": demo["platform"]["department"], "label": "一体化平台办件库（基准测试）",
+             "connection": connection, "streams": {"cases": cases}}
+    sources = {"bench": bench, "exchange": exchange} if with_cases else {"exchange": exchange}
+    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -246,11 +225,14 @@ def child_hub(sources: Path, warehouse: Path) -> int:
     from pipelines.runner import run_all
 
     config = load_config(sources)
-    t0 = time.perf_counter()
     summary = run_all(config, str(warehouse))
     meta = summary.streams.get("bench.cases", {})
-    _report(t0, meta.get("extracted", 0), loaded=meta.get("loaded"), quarantined=meta.get("quarantined"),
-            success=summary.success, failures=summary.failures[:3])
+    # Work: from the first step (the first source connection) to the last step's last commit, as
+    # Dagster timed them; the run set-up (instance, plan) is in process_seconds.
+    print(json.dumps({"work_seconds": summary.work_seconds, "rows": meta.get("extracted", 0),
+                      "loaded": meta.get("loaded"), "quarantined": meta.get("quarantined"),
+                      "run_seconds": summary.seconds, "success": summary.success,
+                      "failures": summary.failures[:3], "seconds_per_step": meta.get("seconds_per_step")}))
     return 0 if summary.success else 1
 
 
@@ -285,7 +267,7 @@ def measure(method: str, argv: list[str], *, cwd: Path = ROOT) -> dict:
         rows = child.get("rows") or 0
         result["rows"] = rows
         result["rows_per_s"] = round(rows / child["work_seconds"]) if child["work_seconds"] and rows else None
-        for key in ("loaded", "quarantined", "backend", "success", "failures"):
+        for key in ("loaded", "quarantined", "backend", "success", "failures", "run_seconds", "seconds_per_step"):
             if key in child:
                 result[key] = child[key]
     if proc.returncode != 0:
@@ -337,9 +319,7 @@ def main() -> int:
     odbc_sources = write_sources(WORK / "sources_odbc.yaml", "odbc", args.pg)
     # The reference data (departments, matters) is loaded once beforehand: hub_full times the cases.
     reference_wh = WORK / "reference.duckdb"
-    ref_sources = WORK / "sources_reference.yaml"
-    text = sql_sources.read_text(encoding="utf-8")
-    ref_sources.write_text("sources:\n" + text[text.index("  exchange:"):], encoding="utf-8")
+    ref_sources = write_sources(WORK / "sources_reference.yaml", "sql", args.pg, with_cases=False)
     subprocess.run([py, "-m", "pipelines.cli", "run", "--sources", str(ref_sources), "--warehouse",
                     str(reference_wh)], cwd=ROOT, check=True, capture_output=True)
 

@@ -21,7 +21,8 @@ class RunSummary:
     failures: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole call, Dagster's run set-up included
+    work_seconds: float = 0.0  # first step started → last step finished
 
 
 def preflight(config: HubConfig) -> list[str]:
@@ -110,6 +111,11 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING") -> Ru
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
     summary = RunSummary(success=result.success)
+    starts = [e.timestamp for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    ends = [e.timestamp for e in result.all_events
+            if e.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)]
+    if starts and ends:
+        summary.work_seconds = max(ends) - min(starts)
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization

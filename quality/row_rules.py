@@ -167,26 +167,37 @@ def duplicate_rows_sql(entity: Entity, stage: str) -> str:
     )
 
 
-def violations_query(entity: Entity, stage: str) -> str:
-    """One set-based query: (_row_no, reason, detail) for every failing (row, reason) of the batch."""
+def violations_query(entity: Entity, stage: str, rules: list[RowRule] | None = None) -> str:
+    """One set-based query: (_row_no, reason, detail) for every failing (row, reason) of the batch.
+
+    `rules` narrows it to the rules known to fail (the expectations that failed on this batch);
+    by default every rule of the entity runs.
+    """
+    chosen = ALL_RULES[entity.name] if rules is None else rules
     parts = []
-    seen: set[tuple[str, str]] = set()
-    for rule in ALL_RULES[entity.name]:
+    for rule in chosen:
         if rule.kind == "duplicate_key":
+            parts.append(duplicate_rows_sql(entity, stage))
             continue
-        detail_fields = [x for x in rule.fields if x]
         detail = " || '; ' || ".join(
-            f"'{x}=' || COALESCE(CAST({stage_column(x)} AS VARCHAR), 'NULL')" for x in detail_fields
+            f"'{x}=' || COALESCE(CAST({stage_column(x)} AS VARCHAR), 'NULL')" for x in rule.fields if x
         )
         parts.append(
             f"SELECT _row_no, '{rule.reason}' AS reason, {detail} AS detail FROM {stage}"
             f" WHERE {failure_predicate(rule)}"
         )
-        seen.add((rule.reason, rule.fields[0]))
-    parts.append(duplicate_rows_sql(entity, stage))
+    if not parts:
+        return "SELECT CAST(NULL AS BIGINT) AS _row_no, CAST(NULL AS VARCHAR) AS reason, CAST(NULL AS VARCHAR) AS detail WHERE false"
     # One row per (source row, reason): several fields failing the same reason are one finding.
     return (
         "SELECT _row_no, reason, string_agg(detail, '; ' ORDER BY detail) AS detail FROM ("
         + "\nUNION ALL\n".join(parts)
         + ") GROUP BY _row_no, reason"
     )
+
+
+def failing_rules(entity_name: str, expectations: list[dict]) -> list[RowRule]:
+    """The rules whose expectation found unexpected rows, matched by the rule kind and fields that
+    each expectation carries in its meta (the suite is generated from these same rules)."""
+    failed = {(e["rule_kind"], tuple(e["fields"] or ())) for e in expectations if not e["success"]}
+    return [r for r in ALL_RULES[entity_name] if (r.kind, r.fields) in failed]

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from quality.row_rules import violations_query
+from quality.row_rules import failing_rules, violations_query
 from warehouse.model import ENTITIES, Entity
 from warehouse.normalise import stage_query
 from warehouse.sql import Params, quote_ident, table_name
@@ -369,10 +369,16 @@ def load_batch(
         p.values["batch_id"] = batch_id
         con.execute(f"CREATE OR REPLACE TEMP TABLE hub_stage AS {stage_sql}", p.values)
         clock.lap("normalise")
+        rules = None
         if validate is not None:
-            _record_expectations(con, validate(con, entity.name, "hub_stage"), stream, batch_id)
+            summary = validate(con, entity.name, "hub_stage")
+            _record_expectations(con, summary, stream, batch_id)
+            # Fetch failing rows only for the rules whose expectation failed on this batch.
+            rules = failing_rules(entity.name, summary["expectations"])
             clock.lap("expectations")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE hub_violations AS {violations_query(entity, 'hub_stage')}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE hub_violations AS {violations_query(entity, 'hub_stage', rules)}"
+        )
         reasons = _quarantine(con, entity, stream, batch_id, started)
         quarantined = con.execute("SELECT count(DISTINCT _row_no) FROM hub_violations").fetchone()[0]
         clock.lap("quarantine")
