@@ -110,10 +110,14 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING") -> Ru
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
+        steps = [
+            (entry.dagster_event.event_type, entry.timestamp)
+            for entry in instance.all_logs(result.run_id)
+            if entry.dagster_event is not None
+        ]
     summary = RunSummary(success=result.success)
-    starts = [e.timestamp for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
-    ends = [e.timestamp for e in result.all_events
-            if e.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)]
+    starts = [t for kind, t in steps if kind == dg.DagsterEventType.STEP_START]
+    ends = [t for kind, t in steps if kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)]
     if starts and ends:
         summary.work_seconds = max(ends) - min(starts)
     for event in result.all_events:
