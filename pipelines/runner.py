@@ -169,9 +169,21 @@ def format_summary(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
+def check_warehouse(target: str) -> None:
+    """Refuse a warehouse this version cannot write before anything runs."""
+    from pipelines.settings import mask_target
+    from warehouse.connection import is_postgres
+
+    if is_postgres(target):
+        raise ConfigError(
+            f"HUB_WAREHOUSE={mask_target(target)}: a PostgreSQL warehouse is not supported yet; give a DuckDB file path"
+        )
+
+
 def run(sources: str | os.PathLike, target: str, *, log_level: str = "WARNING") -> RunSummary:
     config = load_config(sources)
     check_environment(config)
+    check_warehouse(target)
     for warning in preflight(config):
         print(f"warning: {warning}")
     return run_all(config, target, log_level=log_level)
