@@ -155,6 +155,7 @@ def duplicate_rows_sql(entity: Entity, stage: str) -> str:
     """(_row_no, 'duplicate_key', detail) for rows whose key appears with different contents.
 
     A window over the batch, not a row predicate: identical repeats share one content hash and pass.
+    Only keys seen more than once are hashed, so a batch without repeats costs one aggregation.
     """
     key = ", ".join(entity.key)
     content = ", ".join(entity.columns)
@@ -163,7 +164,9 @@ def duplicate_rows_sql(entity: Entity, stage: str) -> str:
         f"SELECT _row_no, 'duplicate_key' AS reason, 'key=' || concat_ws('|', {key})"
         f" || ' appears with ' || n_versions || ' different contents' AS detail FROM ("
         f" SELECT _row_no, {key}, count(DISTINCT hash(struct_pack({content}))) OVER (PARTITION BY {key})"
-        f" AS n_versions FROM {stage} WHERE {key_present}) WHERE n_versions > 1"
+        f" AS n_versions FROM {stage} WHERE {key_present} AND ({key}) IN ("
+        f"SELECT ({key}) FROM {stage} WHERE {key_present} GROUP BY {key} HAVING count(*) > 1)"
+        f") WHERE n_versions > 1"
     )
 
 

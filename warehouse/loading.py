@@ -222,40 +222,43 @@ def _merge(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) 
     select_cols = ", ".join(cols + [f"{expr} AS {name}" for name, expr in derived])
     all_cols = ", ".join(cols + [name for name, _ in derived])
     # Good rows; of identical repeats of a key (different ones were quarantined) keep the last.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE hub_good AS
-        SELECT {select_cols}, _source_key, _cursor FROM hub_stage
+    good = f"""SELECT {select_cols}, _source_key, _cursor FROM hub_stage
         WHERE _row_no NOT IN (SELECT _row_no FROM hub_violations)
           AND _row_no NOT IN (
             SELECT s._row_no FROM hub_stage s JOIN (
               SELECT {key}, max(_row_no) AS keep FROM hub_stage GROUP BY {key} HAVING count(*) > 1
             ) r ON {_matches(entity.key, 's', 'r')} WHERE s._row_no <> r.keep)"""
-    )
     params = {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at}
     if entity.name != "license":
-        con.execute(
-            f"DELETE FROM {entity.table} t WHERE EXISTS (SELECT 1 FROM hub_good g WHERE {_matches(entity.key, 't', 'g')})"
-        )
+        if _has_rows(con, entity.table):
+            con.execute(
+                f"DELETE FROM {entity.table} t WHERE EXISTS"
+                f" (SELECT 1 FROM ({good}) g WHERE {_matches(entity.key, 't', 'g')})"
+            )
         con.execute(
             f"INSERT INTO {entity.table} ({all_cols}, _source, _source_key, _batch_id, _loaded_at)"
-            f" SELECT {all_cols}, $source, _source_key, $batch, $at FROM hub_good",
+            f" SELECT {all_cols}, $source, _source_key, $batch, $at FROM ({good})",
             params,
         )
-    else:
+        return
+    if _has_rows(con, "core.license_record"):
         con.execute(
             "DELETE FROM core.license_record t WHERE t._source = $source"
-            " AND EXISTS (SELECT 1 FROM hub_good g WHERE g.license_no = t.license_no)",
+            f" AND EXISTS (SELECT 1 FROM ({good}) g WHERE g.license_no = t.license_no)",
             {"source": stream.qualified_name},
         )
-        con.execute(
-            f"INSERT INTO core.license_record ({all_cols}, _cursor, _cursor_at, _source, _source_key,"
-            " _batch_id, _loaded_at)"
-            f" SELECT {all_cols}, _cursor, TRY_CAST(_cursor AS TIMESTAMP), $source, _source_key, $batch, $at"
-            " FROM hub_good",
-            params,
-        )
-        rebuild_golden_licenses(con, "SELECT license_no FROM hub_good")
-    con.execute("DROP TABLE hub_good")
+    con.execute(
+        f"INSERT INTO core.license_record ({all_cols}, _cursor, _cursor_at, _source, _source_key,"
+        " _batch_id, _loaded_at)"
+        f" SELECT {all_cols}, _cursor, TRY_CAST(_cursor AS TIMESTAMP), $source, _source_key, $batch, $at"
+        f" FROM ({good})",
+        params,
+    )
+    rebuild_golden_licenses(con, "SELECT license_no FROM hub_stage WHERE license_no IS NOT NULL")
+
+
+def _has_rows(con, table: str) -> bool:
+    return con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
 
 
 def rebuild_golden_licenses(con, keys_query: str) -> None:
@@ -267,7 +270,8 @@ def rebuild_golden_licenses(con, keys_query: str) -> None:
     """
     cols = [c for c in ENTITIES["license"].columns if c != "status"]
     col_list = ", ".join(cols)
-    con.execute(f"DELETE FROM core.license WHERE license_no IN ({keys_query})")
+    if _has_rows(con, "core.license"):
+        con.execute(f"DELETE FROM core.license WHERE license_no IN ({keys_query})")
     con.execute(
         f"""INSERT INTO core.license ({col_list}, status, n_sources,
                 _source, _source_key, _batch_id, _loaded_at)
