@@ -22,8 +22,8 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 CONNECTION_KINDS = {
-    "sql": {"url"},
-    "odbc": {"dsn", "connection_string"},
+    "sql": {"url", "engine"},
+    "odbc": {"dsn", "connection_string", "arrow"},
     "file": {"path", "pattern", "format", "encoding", "delimiter", "sheet", "settle_seconds"},
     "http": {"base_url", "token", "token_header", "timeout_seconds", "retries"},
 }
@@ -265,6 +265,12 @@ def _parse_source(name: str, raw: Any, path: Path) -> SourceConfig:
     _check_keys(conn, CONNECTION_KINDS[kind], path, *where, "connection")
     if kind == "sql" and not conn.get("url"):
         raise ConfigError(f"{_where(path, *where, 'connection', 'url')}: a sql connection needs a 'url'")
+    if kind == "sql" and conn.get("engine") not in (None, "adbc", "sqlalchemy"):
+        raise ConfigError(
+            f"{_where(path, *where, 'connection', 'engine')}: unknown engine {conn['engine']!r}; adbc or sqlalchemy"
+        )
+    if kind == "odbc" and not isinstance(conn.get("arrow", True), bool):
+        raise ConfigError(f"{_where(path, *where, 'connection', 'arrow')}: expected true or false")
     if kind == "odbc" and not (conn.get("dsn") or conn.get("connection_string")):
         raise ConfigError(
             f"{_where(path, *where, 'connection')}: an odbc connection needs 'dsn' or 'connection_string'"

@@ -66,6 +66,7 @@ def _extract_sql(con, config: HubConfig, source: SourceConfig, stream: StreamCon
         cursor=stream.cursor,
         since=since,
         batch_rows=source.batch_rows,
+        engine=source.connection.get("engine"),
     )
     batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
                        validate=validate_with_expectations)
@@ -157,6 +158,7 @@ def _extract_odbc(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         cursor=stream.cursor,
         since=watermark(con, stream) if stream.cursor else None,
         batch_rows=source.batch_rows,
+        fast=None if source.connection.get("arrow", True) else False,
     )
     batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
                        validate=validate_with_expectations)

@@ -114,3 +114,9 @@ def test_missing_table_is_a_config_error(tmp_path, monkeypatch):
     assert "Traceback" not in proc.stderr
     assert "licenses" in proc.stderr and "T_XZXK_XKZXX" in proc.stderr and "table" in proc.stderr
     assert not wh.exists()
+
+
+def test_unknown_sql_engine_is_named(tmp_path):
+    path = write(tmp_path, GOOD.replace("      url: ${AMR_DB_URL}", "      url: ${AMR_DB_URL}\n      engine: jdbc"))
+    with pytest.raises(ConfigError, match=r"amr → connection → engine.*'jdbc'"):
+        load_config(path)

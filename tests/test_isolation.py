@@ -95,3 +95,23 @@ def test_unreachable_source_fails_alone(tmp_path, pg_table, monkeypatch):
     assert wh.execute("SELECT value FROM meta.watermarks WHERE _source = 'pg.licenses'").fetchone()[0] == (
         "2024-05-01 08:20:00")
     wh.close()
+
+
+@pytest.mark.parametrize("engine", ["adbc", "sqlalchemy"])
+def test_postgresql_source_reads_the_same_through_either_engine(tmp_path, pg_table, warehouse, engine):
+    from pipelines.extract import run_stream
+
+    sources = tmp_path / "sources.yaml"
+    body = textwrap.indent(textwrap.dedent(_licence_stream(PG, pg_table)), "    ")
+    body = body.replace(f'url: "{PG}"}}', f'url: "{PG}", engine: {engine}}}')
+    sources.write_text(f"sources:\n  pg:\n{body}", encoding="utf-8")
+    warehouse.execute("INSERT INTO core.department (dept_code, name, _source, _batch_id, _loaded_at)"
+                      " VALUES ($1, '住建厅', 'test', 'b0', now()::TIMESTAMP)", [DEPT])
+    config = load_config(sources)
+    assert config.sources["pg"].connection["engine"] == engine
+    result = run_stream(warehouse, config, config.sources["pg"].streams["licenses"])
+    assert (result.extracted, result.loaded) == (500, 500)
+    assert warehouse.execute("SELECT value FROM meta.watermarks").fetchone()[0] == "2024-05-01 08:20:00"
+    assert warehouse.execute(
+        "SELECT holder_name, issued_on FROM core.license WHERE license_no = 'PG7'").fetchone() == (
+        "包头市某某公司7", __import__("datetime").date(2024, 1, 8))
