@@ -135,15 +135,41 @@ def summary_html(con) -> str:
 """
 
 
+def _kept_validations(out: Path, fresh: list[dict]) -> list:
+    """The latest validation of every entity: this run's, else the one kept from an earlier run.
+
+    Each is kept as GX's own JSON under `validations/`, so an incremental run that validated one
+    entity still publishes Data Docs for all of them.
+    """
+    import json
+
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
+
+    folder = out / "validations"
+    folder.mkdir(parents=True, exist_ok=True)
+    for summary in fresh:
+        (folder / f"{summary['entity']}.json").write_text(
+            json.dumps(summary["validation_result"].to_json_dict(), ensure_ascii=False), encoding="utf-8"
+        )
+    schema = ExpectationSuiteValidationResultSchema()
+    kept = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            kept.append(schema.load(json.loads(path.read_text(encoding="utf-8"))))
+        except Exception:  # noqa: BLE001 - a stale or foreign file must not stop the report
+            continue
+    return kept
+
+
 def build_report(con, out_dir: str | Path) -> Path:
     """Write index.html (summary) and data_docs/ (GX) into out_dir; returns the summary's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    validations = latest_validations()
-    if validations:
+    fresh = latest_validations()
+    if fresh:
         from quality.gx_duckdb import build_data_docs
 
-        build_data_docs([v["validation_result"] for v in validations], out / "data_docs")
+        build_data_docs(_kept_validations(out, fresh), out / "data_docs")
     elif not (out / "data_docs" / "index.html").exists():
         (out / "data_docs").mkdir(exist_ok=True)
         (out / "data_docs" / "index.html").write_text(

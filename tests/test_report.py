@@ -39,3 +39,23 @@ def test_report_renders_in_chromium(tmp_path, warehouse):
                     f"--screenshot={shot}", index.as_uri()], capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 10_000  # a rendered page, not a blank one
     assert (index.parent / "data_docs" / "index.html").exists()
+
+
+def test_data_docs_keep_every_entity_across_runs(tmp_path, warehouse):
+    from pipelines.extract import validate_with_expectations
+    from quality import report
+
+    dept = uscc("11150000MB0000000")
+    reports = tmp_path / "reports"
+    for entity, rows in (("department", {"C": [dept], "N": ["住建厅"], "R": ["150000"]}),
+                         ("matter", {"C": ["XK1"], "N": ["施工许可"], "R": ["150100"]})):
+        fields = {"dept_code": "C", "name": "N", "region_code": "R"} if entity == "department" else {
+            "matter_code": "C", "name": "N", "region_code": "R"}
+        st = StreamConfig(source="s", name=entity, entity=entity, key=("C",), table="T",
+                          fields={k: FieldSpec(k, column=v) for k, v in fields.items()})
+        register_source(warehouse, st, department=dept, label="测试", kind="sql")
+        report._latest.clear()  # a new run: only this entity is validated in it
+        load_batch(warehouse, st, [pa.record_batch(rows)], validate=validate_with_expectations)
+        build_report(warehouse, reports)
+    index = (reports / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert "core.department" in index and "core.matter" in index
