@@ -76,6 +76,7 @@ def build_stream_asset(config: HubConfig, stream: StreamConfig) -> dg.AssetsDefi
             "extracted": result.extracted,
             "loaded": result.loaded,
             "quarantined": result.quarantined,
+            "unchanged_rows_skipped": result.unchanged,
             "batches": len(result.batches),
             "batch_ids": ", ".join(b.batch_id for b in result.batches if b.batch_id) or "(no new rows)",
             "quarantine_reasons": dg.MetadataValue.json(result.reasons()),

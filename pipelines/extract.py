@@ -19,7 +19,7 @@ class StreamResult:
     stream: str
     batches: list[BatchResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    skipped_files: int = 0
+    unchanged: int = 0  # rows of a whole-table read identical to what was landed before
 
     @property
     def extracted(self) -> int:
@@ -69,7 +69,8 @@ def _extract_sql(con, config: HubConfig, source: SourceConfig, stream: StreamCon
         engine=source.connection.get("engine"),
     )
     batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
-                       validate=validate_with_expectations)
+                       validate=validate_with_expectations, skip_unchanged=not stream.cursor)
+    result.unchanged += batch.unchanged
     if batch.batch_id:
         result.batches.append(batch)
 
@@ -141,7 +142,8 @@ def _extract_http(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         retries=int(conn.get("retries", 4)),
     )
     batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
-                       validate=validate_with_expectations)
+                       validate=validate_with_expectations, skip_unchanged=not stream.cursor)
+    result.unchanged += batch.unchanged
     if batch.batch_id:
         result.batches.append(batch)
 
@@ -161,7 +163,8 @@ def _extract_odbc(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         fast=None if source.connection.get("arrow", True) else False,
     )
     batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
-                       validate=validate_with_expectations)
+                       validate=validate_with_expectations, skip_unchanged=not stream.cursor)
+    result.unchanged += batch.unchanged
     if batch.batch_id:
         result.batches.append(batch)
 

@@ -140,3 +140,46 @@ def test_exchange_folder_loads_each_file_once_and_names_a_broken_one(tmp_path, w
     assert (third.extracted, third.errors) == (0, [])
     names = {n for (n,) in warehouse.execute("SELECT name FROM core.department").fetchall()}
     assert names == {n for _, n, _ in good}
+
+
+def test_a_whole_table_read_again_changes_nothing_but_what_changed(tmp_path, warehouse):
+    import sqlite3
+
+    db = tmp_path / "dept.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE D (CODE, NAME, REG)")
+    rows = [(uscc(f"11150200MB00000{i:02d}"), f"包头市部门{i}", "150200") for i in range(5)]
+    con.executemany("INSERT INTO D VALUES (?, ?, ?)", rows + [("BAD", "坏代码", "150200")])
+    con.commit()
+    path = tmp_path / "sources.yaml"
+    path.write_text(textwrap.dedent(f"""
+        sources:
+          ref:
+            department: "{DEPT}"
+            connection: {{kind: sql, url: "sqlite:///{db}"}}
+            streams:
+              departments:
+                entity: department
+                table: D
+                key: [CODE]
+                fields: {{dept_code: CODE, name: NAME, region_code: REG}}
+        """), encoding="utf-8")
+    config = load_config(path)
+    stream = config.sources["ref"].streams["departments"]
+    first = run_stream(warehouse, config, stream)
+    assert (first.extracted, first.loaded, first.quarantined) == (6, 5, 1)
+
+    def counts():
+        return [warehouse.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("raw.ref__departments", "quality.quarantine", "core.department", "meta.batches")]
+
+    before = counts()
+    again = run_stream(warehouse, config, stream)  # no cursor: read whole, nothing new
+    assert (again.extracted, again.unchanged) == (0, 6)
+    assert counts() == before
+    con.execute("UPDATE D SET NAME = '包头市部门零' WHERE REG = '150200' AND NAME = '包头市部门0'")
+    con.commit()
+    changed = run_stream(warehouse, config, stream)
+    assert (changed.extracted, changed.loaded, changed.unchanged) == (1, 1, 5)
+    assert warehouse.execute("SELECT count(*) FROM core.department WHERE name = '包头市部门零'").fetchone()[0] == 1
+    con.close()

@@ -46,6 +46,7 @@ class BatchResult:
     file: str | None = None
     watermark: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # per step: land, stage, validate, …
+    unchanged: int = 0  # rows read again but identical to what was landed before (not in the batch)
 
 
 def beijing_now() -> datetime:
@@ -230,6 +231,53 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
     return n
 
 
+def _skip_unchanged(con, stream: StreamConfig, batch_id: str) -> int:
+    """Drop from this batch the rows already landed with the same key and content; returns how many.
+
+    meta.row_versions keeps, per stream, the (source key, content hash) pairs last landed.
+    """
+    table = raw_table(stream)
+    schema, name = table.split(".")
+    cols = [
+        quote_ident(c)
+        for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
+            " ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+        if not c.startswith("_")
+    ]
+    params = {"source": stream.qualified_name, "batch": batch_id}
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE hub_versions AS SELECT _row_no, _source_key, hash({', '.join(cols)}) AS h"
+        f" FROM {table} WHERE _batch_id = $batch",
+        {"batch": batch_id},
+    )
+    unchanged = con.execute(
+        """SELECT count(*) FROM hub_versions v JOIN meta.row_versions m
+           ON m._source = $source AND m._source_key = v._source_key AND m._row_hash = v.h""",
+        {"source": stream.qualified_name},
+    ).fetchone()[0]
+    if unchanged:
+        con.execute(
+            f"""DELETE FROM {table} WHERE _batch_id = $batch AND _row_no IN (
+                  SELECT v._row_no FROM hub_versions v JOIN meta.row_versions m
+                  ON m._source = $source AND m._source_key = v._source_key AND m._row_hash = v.h)""",
+            params,
+        )
+    con.execute(
+        "DELETE FROM meta.row_versions WHERE _source = $source"
+        " AND _source_key IN (SELECT _source_key FROM hub_versions)",
+        {"source": stream.qualified_name},
+    )
+    con.execute(
+        "INSERT INTO meta.row_versions SELECT DISTINCT $source, _source_key, h FROM hub_versions",
+        {"source": stream.qualified_name},
+    )
+    con.execute("DROP TABLE hub_versions")
+    return unchanged
+
+
 def _matches(entity_key: tuple[str, ...], table: str, alias: str) -> str:
     return " AND ".join(f"{alias}.{k} = {table}.{k}" for k in entity_key)
 
@@ -367,13 +415,16 @@ def load_batch(
     high_watermark=None,
     file: tuple[str, int, str] | None = None,
     validate=None,
+    skip_unchanged: bool = False,
 ) -> BatchResult:
     """Land, validate and merge one extraction batch atomically; an empty batch changes nothing.
 
     `high_watermark` is a callable giving the extract's maximum cursor value once the batches are
     consumed; `file` is the (path, size, sha256) ledger entry of a file batch; `validate` runs the
     entity's expectation suite on the staged batch inside the transaction (quality/gx_duckdb.py)
-    and returns its summary, recorded in quality.expectation_results.
+    and returns its summary, recorded in quality.expectation_results. `skip_unchanged` is for
+    streams read whole at every run (no cursor): rows whose key and content were landed before
+    are left out of the batch, so raw, quarantine and core change only where the source did.
     """
     entity = ENTITIES[stream.entity]
     batch_id = new_batch_id()
@@ -384,6 +435,10 @@ def load_batch(
     try:
         extracted = _land(con, stream, prefetched(batches), batch_id, started)
         clock.lap("extract_and_land")
+        if extracted and skip_unchanged:
+            result.unchanged = _skip_unchanged(con, stream, batch_id)
+            extracted -= result.unchanged
+            clock.lap("skip_unchanged")
         if extracted == 0:
             con.execute("ROLLBACK")
             result.batch_id = None

@@ -72,6 +72,10 @@ TABLES = {
         " _batch_id VARCHAR NOT NULL, loaded_at TIMESTAMP NOT NULL, PRIMARY KEY (_source, path, sha256)",
         "前置机交换目录文件台账：每个文件（路径、大小、内容哈希）只加载一次",
     ),
+    "meta.row_versions": (
+        "_source VARCHAR NOT NULL, _source_key VARCHAR, _row_hash UBIGINT NOT NULL",
+        "整表抽取（无增量字段）的数据流：每个来源主键最近一次落地内容的哈希，重复抽取的未变行不再入批",
+    ),
     "meta.sources": (
         "_source VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, stream VARCHAR NOT NULL, entity VARCHAR NOT NULL,"
         " department VARCHAR NOT NULL, label VARCHAR, kind VARCHAR NOT NULL",
