@@ -70,12 +70,14 @@ def summary_html(con) -> str:
            GROUP BY ALL ORDER BY b._source"""
     ).fetchall()
     by_reason = con.execute(
-        "SELECT reason, count(*) FROM quality.quarantine GROUP BY reason ORDER BY count(*) DESC"
+        "SELECT reason, count(*) FROM quality.quarantine WHERE resolved_at IS NULL"
+        " GROUP BY reason ORDER BY count(*) DESC"
     ).fetchall()
     by_department = con.execute(
         """SELECT COALESCE(d.name, s.department) AS department, s.label, q.reason, count(*)
            FROM quality.quarantine q JOIN meta.sources s USING (_source)
            LEFT JOIN core.department d ON d.dept_code = s.department
+           WHERE q.resolved_at IS NULL
            GROUP BY ALL ORDER BY 1, 2, 4 DESC"""
     ).fetchall()
     by_finding = con.execute(
@@ -119,7 +121,7 @@ def summary_html(con) -> str:
  <a href="data_docs/index.html">Great Expectations 校验详情（Data Docs）</a></p>
 <p><span class="kpi">抽取 <b>{totals[0]:,}</b> 行</span><span class="kpi">入库 <b>{totals[1]:,}</b> 行</span>
 <span class="kpi">隔离 <b>{totals[2]:,}</b> 行（{share}%）</span></p>
-<h2>隔离原因（quarantine reasons）</h2>
+<h2>待处理的隔离原因（open quarantine, by reason）</h2>
 {_table(["原因", "代码", "行数"], reason_rows)}
 <h2>跨部门跨层级互认发现（recognition findings）</h2>
 {_table(["发现", "代码", "数量"], finding_rows)}

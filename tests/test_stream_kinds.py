@@ -149,7 +149,8 @@ def test_a_whole_table_read_again_changes_nothing_but_what_changed(tmp_path, war
     con = sqlite3.connect(db)
     con.execute("CREATE TABLE D (CODE, NAME, REG)")
     rows = [(uscc(f"11150200MB00000{i:02d}"), f"包头市部门{i}", "150200") for i in range(5)]
-    con.executemany("INSERT INTO D VALUES (?, ?, ?)", rows + [("BAD", "坏代码", "150200")])
+    stray = uscc("11150200MB0000077")
+    con.executemany("INSERT INTO D VALUES (?, ?, ?)", rows + [("BAD", "坏代码", "150200"), (stray, "区划错", "159999")])
     con.commit()
     path = tmp_path / "sources.yaml"
     path.write_text(textwrap.dedent(f"""
@@ -167,7 +168,7 @@ def test_a_whole_table_read_again_changes_nothing_but_what_changed(tmp_path, war
     config = load_config(path)
     stream = config.sources["ref"].streams["departments"]
     first = run_stream(warehouse, config, stream)
-    assert (first.extracted, first.loaded, first.quarantined) == (6, 5, 1)
+    assert (first.extracted, first.loaded, first.quarantined) == (7, 5, 2)
 
     def counts():
         return [warehouse.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
@@ -175,11 +176,19 @@ def test_a_whole_table_read_again_changes_nothing_but_what_changed(tmp_path, war
 
     before = counts()
     again = run_stream(warehouse, config, stream)  # no cursor: read whole, nothing new
-    assert (again.extracted, again.unchanged) == (0, 6)
+    assert (again.extracted, again.unchanged) == (0, 7)
     assert counts() == before
     con.execute("UPDATE D SET NAME = '包头市部门零' WHERE REG = '150200' AND NAME = '包头市部门0'")
     con.commit()
     changed = run_stream(warehouse, config, stream)
-    assert (changed.extracted, changed.loaded, changed.unchanged) == (1, 1, 5)
+    assert (changed.extracted, changed.loaded, changed.unchanged) == (1, 1, 6)
+    # The department corrects the region: the row loads and its quarantine entry is marked resolved.
+    con.execute("UPDATE D SET REG = '150200' WHERE REG = '159999'")
+    con.commit()
+    fixed = run_stream(warehouse, config, stream)
+    assert (fixed.extracted, fixed.loaded) == (1, 1)
+    open_keys = warehouse.execute("SELECT _source_key FROM quality.quarantine WHERE resolved_at IS NULL").fetchall()
+    assert open_keys == [("BAD",)]
+    assert warehouse.execute("SELECT count(*) FROM quality.quarantine").fetchone()[0] == 2  # kept, not dropped
     assert warehouse.execute("SELECT count(*) FROM core.department WHERE name = '包头市部门零'").fetchone()[0] == 1
     con.close()

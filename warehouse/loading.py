@@ -278,6 +278,17 @@ def _skip_unchanged(con, stream: StreamConfig, batch_id: str) -> int:
     return unchanged
 
 
+def _resolve_quarantine(con, stream: StreamConfig, batch_id: str) -> None:
+    """Earlier quarantine entries of source rows that have now loaded are marked resolved (kept)."""
+    con.execute(
+        """UPDATE quality.quarantine SET resolved_batch_id = $batch, resolved_at = $at
+           WHERE _source = $source AND resolved_at IS NULL AND _batch_id <> $batch
+             AND _source_key IN (SELECT _source_key FROM hub_stage
+                                 WHERE _row_no NOT IN (SELECT _row_no FROM hub_violations))""",
+        {"source": stream.qualified_name, "batch": batch_id, "at": beijing_now()},
+    )
+
+
 def _matches(entity_key: tuple[str, ...], table: str, alias: str) -> str:
     return " AND ".join(f"{alias}.{k} = {table}.{k}" for k in entity_key)
 
@@ -462,6 +473,7 @@ def load_batch(
         quarantined = con.execute("SELECT count(DISTINCT _row_no) FROM hub_violations").fetchone()[0]
         clock.lap("quarantine")
         _merge(con, entity, stream, batch_id, started)
+        _resolve_quarantine(con, stream, batch_id)
         clock.lap("merge")
         mark = high_watermark() if high_watermark else None
         con.execute(

@@ -35,8 +35,9 @@ TABLES = {
     "quality.quarantine": (
         "entity VARCHAR NOT NULL, _source VARCHAR NOT NULL, _source_key VARCHAR, reason VARCHAR NOT NULL,"
         " detail VARCHAR, raw JSON, _batch_id VARCHAR NOT NULL, quarantined_at TIMESTAMP NOT NULL,"
-        " _row_no BIGINT",
-        "隔离区：未能进入标准层的来源记录及原因（每条来源记录每个原因一行，绝不静默丢弃）",
+        " _row_no BIGINT, resolved_batch_id VARCHAR, resolved_at TIMESTAMP",
+        "隔离区：未能进入标准层的来源记录及原因（每条来源记录每个原因一行，绝不静默丢弃）；"
+        "来源更正后该记录入库时填写 resolved_at",
     ),
     "quality.check_results": (
         "check_name VARCHAR NOT NULL, asset VARCHAR, passed BOOLEAN NOT NULL, severity VARCHAR,"
