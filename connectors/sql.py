@@ -330,8 +330,10 @@ class SqlExtract:
         retry_delays: Sequence[float],
         engine: str = "sqlalchemy",
         engine_forced: bool = True,
+        typed: bool = False,
     ) -> None:
         self.url = url
+        self.typed = typed
         self.source = source
         self.stream = stream
         self._table = table
@@ -496,6 +498,7 @@ def read_sql(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     engine: str | None = None,
+    typed: bool = False,
 ) -> SqlExtract:
     """Prepare an extract of `table` (``name`` or ``schema.name``) or `query` (exactly one).
 
@@ -506,6 +509,10 @@ def read_sql(
     `engine`: None picks ADBC for PostgreSQL when adbc-driver-postgresql is installed
     (falling back to SQLAlchemy for results it cannot render identically) and SQLAlchemy
     otherwise; "adbc" or "sqlalchemy" forces one (a forced "adbc" fails instead of falling back).
+
+    `typed`: on the ADBC path, integers, dates and timestamps stay typed Arrow columns
+    (timestamptz already as Beijing wall-clock) for a caller that renders them itself, e.g.
+    the warehouse casting them in bulk; every other column, and the SQLAlchemy path, is text.
     """
     if (table is None) == (query is None):
         raise SourceError("give exactly one of table and query", source=source, stream=stream)
@@ -532,4 +539,5 @@ def read_sql(
         retry_delays=retry_delays,
         engine=chosen,
         engine_forced=engine is not None,
+        typed=typed,
     )

@@ -305,6 +305,19 @@ _CONVERSIONS: dict[str, Conversion] = {
 }
 
 
+def _beijing_naive(arr: pa.Array) -> pa.Array:
+    """timestamptz as Beijing wall-clock time without zone (the model's rule), still typed."""
+    return pc.local_timestamp(arr.cast(pa.timestamp(arr.type.unit, tz=BEIJING)))
+
+
+# Types passed on typed when the caller asks for it (`typed=True`): the warehouse's cast renders
+# them as connectors.text does; everything else is rendered here.
+_TYPED = {
+    "int2": lambda a: a, "int4": lambda a: a, "int8": lambda a: a, "date": lambda a: a,
+    "timestamp": lambda a: a, "timestamptz": _beijing_naive,
+}
+
+
 def _pg_type(field: pa.Field) -> str:
     meta = field.metadata or {}
     raw = meta.get(_PG_TYPE)
@@ -375,6 +388,8 @@ def _read(ex: SqlExtract, dbapi, cur) -> Iterator[pa.RecordBatch]:
     names = schema.names
     cursor_at = ex._result_columns(names)
     plan = _plan(schema)  # Declined here, before anything is yielded
+    if ex.typed:
+        plan = [(_TYPED.get(_pg_type(f), conv), top) for f, (conv, top) in zip(schema, plan, strict=True)]
     if cursor is not None and ex.since is not None:
         since = ex.since if isinstance(ex.since, str) else render_value(ex.since)
         try:

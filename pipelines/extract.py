@@ -67,6 +67,7 @@ def _extract_sql(con, config: HubConfig, source: SourceConfig, stream: StreamCon
         since=since,
         batch_rows=source.batch_rows,
         engine=source.connection.get("engine"),
+        typed=True,  # integers, dates and timestamps are cast to text by DuckDB, in bulk
     )
     batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
                        validate=validate_with_expectations, skip_unchanged=not stream.cursor)

@@ -115,3 +115,21 @@ def test_postgresql_source_reads_the_same_through_either_engine(tmp_path, pg_tab
     assert warehouse.execute(
         "SELECT holder_name, issued_on FROM core.license WHERE license_no = 'PG7'").fetchone() == (
         "包头市某某公司7", __import__("datetime").date(2024, 1, 8))
+
+
+def test_typed_bulk_read_lands_the_same_text(pg_table, tmp_path, warehouse):
+    """The ADBC path hands integers, dates and timestamps over typed; DuckDB renders them in bulk
+    exactly as the connectors' text rules would."""
+    import pyarrow as pa
+
+    from connectors.sql import read_sql
+    from warehouse.loading import _as_text
+
+    text = pa.Table.from_batches(list(read_sql(PG, source="s", stream="t", table=pg_table)))
+    typed = pa.Table.from_batches(list(read_sql(PG, source="s", stream="t", table=pg_table, typed=True)))
+    assert any(not pa.types.is_string(f.type) for f in typed.schema)
+    warehouse.register("typed_rows", typed)
+    rendered = ", ".join(f'{_as_text(chr(34) + f.name + chr(34), f.type)} AS "{f.name}"' for f in typed.schema)
+    via_duckdb = warehouse.sql(f"SELECT {rendered} FROM typed_rows").to_arrow_table()
+    for name in text.schema.names:
+        assert text.column(name).to_pylist() == via_duckdb.column(name).to_pylist(), name

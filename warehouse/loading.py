@@ -119,6 +119,19 @@ def _match_case(rb: pa.RecordBatch, needed: list[str]) -> pa.RecordBatch:
     return rb.rename_columns(names) if renamed else rb
 
 
+def _as_text(column: str, arrow_type: pa.DataType) -> str:
+    """Raw is text: a typed column (integers, dates, Beijing timestamps from a bulk reader) is cast
+    inside DuckDB, in the connectors' text form (whole seconds without a fraction, else .ffffff)."""
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return column
+    if pa.types.is_timestamp(arrow_type):
+        return (
+            f"CASE WHEN epoch_us({column}) % 1000000 = 0 THEN CAST({column} AS VARCHAR)"
+            f" ELSE strftime({column}, '%Y-%m-%d %H:%M:%S.%f') END"
+        )
+    return f"CAST({column} AS VARCHAR)"
+
+
 def _source_key(rows: pa.Table, key: tuple[str, ...]) -> pa.ChunkedArray:
     """The source's key as text, several columns joined with '|' (NULL as empty)."""
     parts = [pc.fill_null(rows.column(k).cast(pa.string()), "") for k in key]
@@ -195,12 +208,13 @@ def _land(con, stream: StreamConfig, batches: Iterable[pa.RecordBatch], batch_id
             _ensure_raw_table(con, table, rows.schema.names)
             landed_schema = rows.schema.names
         cols = ", ".join(quote_ident(c) for c in rows.schema.names)
+        values = ", ".join(_as_text(quote_ident(f.name), f.type) for f in rows.schema)
         rows = rows.append_column("_row_no", pa.array(range(n + 1, n + 1 + rows.num_rows), pa.int64()))
         rows = rows.append_column("_source_key", _source_key(rows, stream.key))
         con.register("hub_incoming", rows)
         con.execute(
             f"INSERT INTO {table} (_row_no, {cols}, _source, _source_key, _batch_id, _loaded_at)"
-            f" SELECT _row_no, {cols}, $source, _source_key, $batch, $at FROM hub_incoming",
+            f" SELECT _row_no, {values}, $source, _source_key, $batch, $at FROM hub_incoming",
             {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
         )
         con.unregister("hub_incoming")

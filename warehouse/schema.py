@@ -85,6 +85,14 @@ TABLES = {
 }
 
 
+# Columns added after a table was first released: warehouses created earlier gain them on the next
+# run (CREATE TABLE IF NOT EXISTS leaves an existing table as it is).
+ADDED_COLUMNS = (
+    ("quality.quarantine", "resolved_batch_id", "VARCHAR"),
+    ("quality.quarantine", "resolved_at", "TIMESTAMP"),
+)
+
+
 def _entity_ddl(entity: Entity, *, record: bool = False) -> str:
     cols = [f"{c.name} {'INTEGER' if c.name == 'score' else c.sql_type}" for c in entity.cols]
     cols += [f"{name} {sql_type}" for name, sql_type, _expr, _label in entity.derived]
@@ -118,6 +126,8 @@ def create_schema(con) -> None:
     for name, (ddl, comment) in tables.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
         con.execute(f"COMMENT ON TABLE {name} IS {_sql_literal(comment)}")
+    for table, column, sql_type in ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}")
     for entity in ENTITIES.values():
         targets = [entity.table] + (["core.license_record"] if entity.name == "license" else [])
         for table in targets:
