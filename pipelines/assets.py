@@ -18,7 +18,6 @@ from pipelines.settings import reports_dir
 from quality.recognition import refresh_recognition
 from warehouse.loading import LoadError
 from warehouse.model import ENTITIES, LOAD_ORDER
-from warehouse.schema import SCHEMAS
 from warehouse.share import VIEWS, create_views, fill_workday_calendar
 
 KIND_TAGS = {"sql": "sql", "odbc": "odbc", "file": "file", "http": "api"}
@@ -232,5 +231,3 @@ def build_assets(config: HubConfig) -> list[dg.AssetsDefinition]:
     assets += [build_share_asset(v) for v in VIEWS]
     return assets
 
-
-LAYER_DESCRIPTIONS = SCHEMAS

@@ -320,10 +320,6 @@ def load_config(path: str | os.PathLike) -> HubConfig:
     return HubConfig(path=path, sources=sources)
 
 
-def env_references(text: str) -> list[str]:
-    return ENV_RE.findall(text)
-
-
 def resolve_env(value: str, *, where: str) -> str:
     """Replace ${VAR} by the environment's value, at run time only."""
 

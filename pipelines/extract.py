@@ -52,6 +52,15 @@ def _where(config: HubConfig, source: SourceConfig) -> str:
     return f"{config.path}: sources → {source.name} → connection"
 
 
+def _load_extract(con, stream: StreamConfig, extract, result: StreamResult) -> None:
+    """One extract (sql, odbc, http) as one batch, its watermark committed with it."""
+    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
+                       validate=validate_with_expectations, skip_unchanged=not stream.cursor)
+    result.unchanged += batch.unchanged
+    if batch.batch_id:
+        result.batches.append(batch)
+
+
 def _extract_sql(con, config: HubConfig, source: SourceConfig, stream: StreamConfig, result: StreamResult) -> None:
     from connectors.sql import read_sql
 
@@ -69,11 +78,7 @@ def _extract_sql(con, config: HubConfig, source: SourceConfig, stream: StreamCon
         engine=source.connection.get("engine"),
         typed=True,  # integers, dates and timestamps are cast to text by DuckDB, in bulk
     )
-    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
-                       validate=validate_with_expectations, skip_unchanged=not stream.cursor)
-    result.unchanged += batch.unchanged
-    if batch.batch_id:
-        result.batches.append(batch)
+    _load_extract(con, stream, extract, result)
 
 
 def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamConfig, result: StreamResult) -> None:
@@ -142,11 +147,7 @@ def _extract_http(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         timeout_seconds=float(conn.get("timeout_seconds", 30)),
         retries=int(conn.get("retries", 4)),
     )
-    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
-                       validate=validate_with_expectations, skip_unchanged=not stream.cursor)
-    result.unchanged += batch.unchanged
-    if batch.batch_id:
-        result.batches.append(batch)
+    _load_extract(con, stream, extract, result)
 
 
 def _extract_odbc(con, config: HubConfig, source: SourceConfig, stream: StreamConfig, result: StreamResult) -> None:
@@ -163,11 +164,7 @@ def _extract_odbc(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         batch_rows=source.batch_rows,
         fast=None if source.connection.get("arrow", True) else False,
     )
-    batch = load_batch(con, stream, extract, high_watermark=lambda: extract.high_watermark,
-                       validate=validate_with_expectations, skip_unchanged=not stream.cursor)
-    result.unchanged += batch.unchanged
-    if batch.batch_id:
-        result.batches.append(batch)
+    _load_extract(con, stream, extract, result)
 
 
 def odbc_settings(config: HubConfig, source: SourceConfig) -> tuple[str | None, str | None]:

@@ -14,8 +14,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-DEFAULT_WAREHOUSE = Path("data") / "warehouse.duckdb"
-
 
 class WarehouseError(RuntimeError):
     pass

@@ -8,7 +8,6 @@ watermark can never run ahead of the data.
 
 from __future__ import annotations
 
-import json
 import queue
 import secrets
 import threading
@@ -521,6 +520,3 @@ def load_batch(
     result.watermark = mark
     return result
 
-
-def summary_json(result: BatchResult) -> str:
-    return json.dumps(result.__dict__, ensure_ascii=False)
