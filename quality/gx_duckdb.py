@@ -347,7 +347,25 @@ def _as_validation_result(item) -> ExpectationSuiteValidationResult:
     raise TypeError("build_data_docs takes validate_stage() results or GX suite validation results")
 
 
-def build_data_docs(results: Iterable, out_dir: str | Path) -> Path:
+def _run_id(vr: ExpectationSuiteValidationResult, name: str) -> RunIdentifier:
+    """The validation's run id; one read back from GX's JSON is a dict and becomes the same id, so
+    its page keeps its path from one build to the next."""
+    run_id = vr.meta.get("run_id")
+    if isinstance(run_id, RunIdentifier):
+        return run_id
+    if isinstance(run_id, dict) and run_id.get("run_name") and run_id.get("run_time"):
+        return RunIdentifier(run_name=run_id["run_name"], run_time=run_id["run_time"])
+    return RunIdentifier(run_name=name, run_time=datetime.now().astimezone())
+
+
+BUILT_PAGES = ".hub_pages"  # the validation pages on disk, one key per line
+
+
+def _page(key: ValidationResultIdentifier) -> str:
+    return "|".join(str(part) for part in key.to_tuple())
+
+
+def build_data_docs(results: Iterable, out_dir: str | Path, *, fresh: Iterable[str] | None = None) -> Path:
     """Write GX Data Docs (static HTML) for the latest validation of each entity into `out_dir`.
 
     `results` are what `validate_stage` returned (or GX ExpectationSuiteValidationResult objects),
@@ -355,6 +373,10 @@ def build_data_docs(results: Iterable, out_dir: str | Path) -> Path:
     context can host a filesystem site): an index page, one page per validation and one per
     suite. Pages of earlier builds into the same folder stay on disk but are no longer linked
     from the index. Returns the path of `index.html`.
+
+    `fresh` names the suites validated since the last build: when every other page is already on
+    disk (recorded in `.hub_pages`), only theirs and the index are rendered, which an hourly
+    incremental run would otherwise pay for every entity.
     """
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -381,20 +403,28 @@ def build_data_docs(results: Iterable, out_dir: str | Path) -> Path:
         store = ctx.validation_results_store
         for old_key in store.list_keys():
             store.remove_key(old_key)
+        keys: dict[str, ValidationResultIdentifier] = {}
         for name, vr in latest.items():
             entity = vr.meta.get("entity") or name.removeprefix("core.")
             if name == suite_name(entity):
                 hub.suite(entity)  # the suite page needs the suite in the context's store
-            run_id = vr.meta.get("run_id")
-            if not isinstance(run_id, RunIdentifier):
-                run_id = RunIdentifier(run_name=name, run_time=datetime.now().astimezone())
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
-                run_id=run_id,
+                run_id=_run_id(vr, name),
                 batch_identifier=vr.batch_id or DATASOURCE,
             )
             ctx.validation_results_store.set(key, vr)
-        ctx.build_data_docs(site_names=[site])
+            keys[name] = key
+        marker = out / BUILT_PAGES
+        built = set(marker.read_text(encoding="utf-8").splitlines()) if marker.exists() else set()
+        fresh_names = set(fresh) if fresh is not None else set(keys)
+        stale = [k for n, k in keys.items() if n not in fresh_names and _page(k) not in built]
+        renew = [keys[n] for n in fresh_names if n in keys]
+        if fresh is None or stale or not (out / "index.html").exists():
+            ctx.build_data_docs(site_names=[site])
+        elif renew:  # (GX reads an empty list as "everything")
+            ctx.build_data_docs(site_names=[site], resource_identifiers=renew)
+        marker.write_text("\n".join(sorted(built | {_page(k) for k in keys.values()})), encoding="utf-8")
     index = out / "index.html"
     if not index.exists():
         raise RuntimeError(f"GX did not write {index}")

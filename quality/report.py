@@ -171,7 +171,8 @@ def build_report(con, out_dir: str | Path) -> Path:
     if fresh:
         from quality.gx_duckdb import build_data_docs
 
-        build_data_docs(_kept_validations(out, fresh), out / "data_docs")
+        build_data_docs(_kept_validations(out, fresh), out / "data_docs",
+                        fresh=[summary["suite"] for summary in fresh])
     elif not (out / "data_docs" / "index.html").exists():
         (out / "data_docs").mkdir(exist_ok=True)
         (out / "data_docs" / "index.html").write_text(

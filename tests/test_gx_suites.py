@@ -7,7 +7,9 @@ transaction, where GX validates the TEMP stage table on the caller's connection.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pytest
@@ -160,6 +162,33 @@ def test_gx_counts_equal_the_quarantine_per_reason(with_refs, tmp_path):
     index = build_data_docs([gx], tmp_path / "docs")
     assert index.name == "index.html" and index.exists()
     assert "core.license" in index.read_text(encoding="utf-8")
+
+
+def test_data_docs_render_only_fresh_validations_once_the_others_are_on_disk(with_refs, tmp_path):
+    con = with_refs
+    result = load(con, LICENSE, LICENSE_ROWS)
+
+    def validated():
+        con.execute("BEGIN TRANSACTION")
+        stage(con, LICENSE, result.batch_id)
+        summary = validate_stage(con, "license")
+        con.execute("ROLLBACK")
+        return summary
+
+    docs = tmp_path / "docs"
+    first = validated()
+    build_data_docs([first], docs, fresh=["core.license"])  # nothing on disk yet: a full build
+    pages = {p: p.stat().st_mtime_ns for p in (docs / "validations").rglob("*.html")}
+    assert pages
+    build_data_docs([first], docs, fresh=[])  # nothing new: no validation page is rendered again
+    assert {p: p.stat().st_mtime_ns for p in pages} == pages
+    second = validated()
+    build_data_docs([first, second], docs, fresh=["core.license"])
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    links = {docs / unquote(link) for link in re.findall(r'(validations/[^"\s]+?\.html)', index)}
+    assert len(links) == 1  # the latest validation, rendered now beside the earlier page
+    (link,) = links
+    assert link.exists() and link not in pages
 
 
 def test_party_codes_regions_and_matters_of_cases(with_refs):
