@@ -15,7 +15,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,14 +62,22 @@ def _same(a: os.stat_result, b: os.stat_result) -> bool:
 
 
 def list_ready_files(
-    folder: Path, pattern: str, *, source: str, stream: str, settle_seconds: float = 1.0
+    folder: Path,
+    pattern: str,
+    *,
+    source: str,
+    stream: str,
+    settle_seconds: float = 1.0,
+    known: Mapping[tuple[str, int, int], str] | None = None,
 ) -> list[DropFile]:
     """Settled files under `folder` matching the glob `pattern` (``**`` allowed), by relpath.
 
     Temporary and hidden names are skipped. Files modified less than
     `settle_seconds` ago are waited for (at most `settle_seconds`, once for
     all of them) and skipped if they changed meanwhile: they are still being
-    written and will be offered next time.
+    written and will be offered next time. `known` maps (relpath, size,
+    mtime_ns) of files hashed before to their SHA-256: a folder that keeps
+    years of drops is not read again at every run, only listed.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -117,6 +125,10 @@ def list_ready_files(
                 again = path.stat()
                 if not _same(st, again):
                     continue  # still being written
+            elif known and (rel, st.st_size, st.st_mtime_ns) in known:
+                ready.append(DropFile(path=path, relpath=rel, size=st.st_size, mtime_ns=st.st_mtime_ns,
+                                      sha256=known[(rel, st.st_size, st.st_mtime_ns)]))
+                continue
             digest = _sha256(path)
             after = path.stat()
         except FileNotFoundError:

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 
 from connectors.errors import SourceError
 from pipelines.config import HubConfig, SourceConfig, StreamConfig, resolve_env
-from warehouse.loading import BatchResult, load_batch, loaded_files, register_source, watermark
+from warehouse.loading import (
+    BatchResult,
+    ledger_hashes,
+    load_batch,
+    loaded_files,
+    record_file,
+    register_source,
+    watermark,
+)
 
 
 @dataclass
@@ -90,7 +98,9 @@ def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamC
     folder = Path(source.connection["path"])
     done = loaded_files(con, stream)
     settle = float(source.connection.get("settle_seconds", 1.0))
-    for f in list_ready_files(folder, opts["pattern"], source=source.name, stream=stream.name, settle_seconds=settle):
+    ready = list_ready_files(folder, opts["pattern"], source=source.name, stream=stream.name, settle_seconds=settle,
+                             known=ledger_hashes(con, stream))
+    for f in ready:
         if (f.relpath, f.size, f.sha256) in done:
             continue
         try:
@@ -109,17 +119,14 @@ def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamC
                 yield from batches
                 assert_unchanged(f, source=source.name, stream=stream.name)
 
-            batch = load_batch(con, stream, checked(), file=(f.relpath, f.size, f.sha256),
+            batch = load_batch(con, stream, checked(), file=(f.relpath, f.size, f.sha256, f.mtime_ns),
                                validate=validate_with_expectations)
         except SourceError as exc:
             result.errors.append(str(exc))
             continue
         if batch.batch_id is None:
             # An empty file is still "loaded once": record it so it is not read again.
-            con.execute(
-                "INSERT INTO meta.files VALUES ($1, $2, $3, $4, 'empty', now()::TIMESTAMP)",
-                [stream.qualified_name, f.relpath, f.size, f.sha256],
-            )
+            record_file(con, stream, (f.relpath, f.size, f.sha256, f.mtime_ns), "empty")
             continue
         result.batches.append(batch)
 

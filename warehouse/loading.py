@@ -81,6 +81,25 @@ def loaded_files(con, stream: StreamConfig) -> set[tuple[str, int, str]]:
     return {(p, s, h) for p, s, h in rows}
 
 
+def ledger_hashes(con, stream: StreamConfig) -> dict[tuple[str, int, int], str]:
+    """(path, size, mtime_ns) → sha256 of the ledgered files: what need not be hashed again."""
+    rows = con.execute(
+        "SELECT path, size, mtime_ns, sha256 FROM meta.files WHERE _source = $1 AND mtime_ns IS NOT NULL",
+        [stream.qualified_name],
+    ).fetchall()
+    return {(p, s, m): h for p, s, m, h in rows}
+
+
+def record_file(con, stream: StreamConfig, file: tuple, batch_id: str) -> None:
+    """The ledger entry of a loaded file: (path, size, sha256[, mtime_ns])."""
+    mtime_ns = file[3] if len(file) > 3 else None
+    con.execute(
+        "INSERT INTO meta.files (_source, path, size, sha256, _batch_id, loaded_at, mtime_ns)"
+        " VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP, $6)",
+        [stream.qualified_name, file[0], file[1], file[2], batch_id, mtime_ns],
+    )
+
+
 def _ensure_raw_table(con, table: str, columns: list[str]) -> None:
     cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
     con.execute(
@@ -451,14 +470,14 @@ def load_batch(
     batches: Iterable[pa.RecordBatch],
     *,
     high_watermark=None,
-    file: tuple[str, int, str] | None = None,
+    file: tuple | None = None,
     validate=None,
     skip_unchanged: bool = False,
 ) -> BatchResult:
     """Land, validate and merge one extraction batch atomically; an empty batch changes nothing.
 
     `high_watermark` is a callable giving the extract's maximum cursor value once the batches are
-    consumed; `file` is the (path, size, sha256) ledger entry of a file batch; `validate` runs the
+    consumed; `file` is the (path, size, sha256[, mtime_ns]) ledger entry of a file batch; `validate` runs the
     entity's expectation suite on the staged batch inside the transaction (quality/gx_duckdb.py)
     and returns its summary, recorded in quality.expectation_results. `skip_unchanged` is for
     streams read whole at every run (no cursor): rows whose key and content were landed before
@@ -521,10 +540,7 @@ def load_batch(
                 [stream.qualified_name, stream.cursor, mark, batch_id],
             )
         if file is not None:
-            con.execute(
-                "INSERT INTO meta.files VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP)",
-                [stream.qualified_name, file[0], file[1], file[2], batch_id],
-            )
+            record_file(con, stream, file, batch_id)
         con.execute("DROP VIEW hub_stage")
         con.execute("DROP TABLE hub_stage_rows")
         con.execute("DROP TABLE hub_violations")
