@@ -11,7 +11,7 @@ from pipelines.assets import RECOGNITION_KEY, core_key, share_key, stream_key
 from pipelines.config import HubConfig, StreamConfig
 from pipelines.resources import WarehouseResource
 from quality.recognition import FINDINGS_SQL, SAMPLE, finding_counts, finding_sample
-from quality.table_checks import accounting_check, key_check, record_check_result, rollup_check
+from quality.table_checks import accounting_check, checked_through, key_check, record_check_result, rollup_check
 from warehouse.loading import raw_table
 from warehouse.model import ENTITIES, LOAD_ORDER
 
@@ -41,7 +41,8 @@ def build_key_check(entity_name: str) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connection() as con:
-            passed, meta = key_check(con, entity_name)
+            since, full = checked_through(con, "business_key_unique_not_null", core_key(entity_name).to_user_string())
+            passed, meta = key_check(con, entity_name, since=since, last_full_scan=full)
         return _result(context, warehouse, name="business_key_unique_not_null", asset=core_key(entity_name),
                        passed=passed, meta=meta, description=f"key of core.{entity_name}")
 
@@ -57,7 +58,9 @@ def build_accounting_check(stream: StreamConfig) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connection() as con:
-            passed, meta = accounting_check(con, stream.qualified_name, raw_table(stream))
+            since, full = checked_through(con, "rows_accounted_for", stream_key(stream).to_user_string())
+            passed, meta = accounting_check(con, stream.qualified_name, raw_table(stream), since=since,
+                                            last_full_scan=full)
         return _result(context, warehouse, name="rows_accounted_for", asset=stream_key(stream), passed=passed,
                        meta=meta, description=f"accounting rule of {stream.qualified_name}")
 

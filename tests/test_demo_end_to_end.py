@@ -177,3 +177,38 @@ def test_broken_rollup_fails_its_check_in_the_dagster_run(demo, tmp_path):
     rollup = [ev for ev in evaluations if ev.check_name == "levels_add_up"]
     assert rollup and not rollup[0].passed
     assert all(ev.passed for ev in evaluations if ev.check_name == "business_key_unique_not_null")
+
+
+def test_key_and_accounting_checks_read_only_later_batches_between_full_scans(demo, tmp_path):
+    from quality.table_checks import accounting_check, checked_through, key_check
+
+    _, target, _, _ = demo
+    copy = tmp_path / "scoped.duckdb"
+    shutil.copy(target, copy)
+    con = duckdb.connect(str(copy))
+    since, full = checked_through(con, "business_key_unique_not_null", "core/case")
+    assert since and full  # the run's passing check recorded how far it read
+    # A duplicate written by a later batch is found without reading the whole table.
+    con.execute("INSERT INTO core.case SELECT * REPLACE ('99990101T000000000000Z-later' AS _batch_id)"
+                " FROM core.case LIMIT 1")
+    passed, meta = key_check(con, "case", since=since, last_full_scan=full)
+    assert not passed and len(meta["duplicate_keys_sample"]) == 1 and meta["scope"].startswith("keys written")
+    # A duplicate that no batch wrote (an edit behind the hub's back) waits for the daily full scan.
+    con.execute("DELETE FROM core.case WHERE _batch_id = '99990101T000000000000Z-later'")
+    con.execute("INSERT INTO core.case SELECT * FROM core.case LIMIT 1")
+    assert key_check(con, "case", since=since, last_full_scan=full)[0]
+    passed, meta = key_check(con, "case")
+    assert not passed and meta["scope"] == "whole table"
+    con.execute("UPDATE quality.check_results SET metadata = json_object('checked_through_batch', $1,"
+                " 'last_full_scan', '2000-01-01T00:00:00') WHERE check_name = 'business_key_unique_not_null'"
+                " AND asset = 'core/case'", [since])
+    assert checked_through(con, "business_key_unique_not_null", "core/case") == (None, None)
+    # Accounting: a later batch that does not balance is found.
+    source = "platform.cases"
+    since, full = checked_through(con, "rows_accounted_for", "raw/platform/cases")
+    assert since
+    con.execute("INSERT INTO meta.batches SELECT * REPLACE ('99990101T000000000000Z-later' AS _batch_id,"
+                " extracted + 1 AS extracted) FROM meta.batches WHERE _source = $1 LIMIT 1", [source])
+    passed, meta = accounting_check(con, source, "raw.platform__cases", since=since, last_full_scan=full)
+    assert not passed and [b["batch"] for b in meta["unbalanced_batches"]] == ["99990101T000000000000Z-later"]
+    con.close()
