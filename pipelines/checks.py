@@ -5,6 +5,8 @@ quality.check_results as well as in the Dagster UI.
 """
 
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from pipelines.assets import RECOGNITION_KEY, core_key, share_key, stream_key
@@ -25,7 +27,7 @@ def _result(context, warehouse: WarehouseResource, *, name: str, asset: dg.Asset
             description=description, metadata=meta, run_id=context.run.run_id,
         )
     return dg.AssetCheckResult(
-        passed=passed, severity=severity, description=description,
+        asset_key=asset, check_name=name, passed=passed, severity=severity, description=description,
         metadata={k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v) for k, v in meta.items()},
     )
 
@@ -80,27 +82,34 @@ def levels_add_up(context: dg.AssetCheckExecutionContext, warehouse: WarehouseRe
                    meta=meta, description="level roll-up adds up")
 
 
-def build_finding_check(finding: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=RECOGNITION_KEY,
-        name=f"no_{finding}",
-        blocking=False,
-        description=f"互认发现 {finding}：计数及最多 {SAMPLE} 个样例主键（告警，不阻断）",
-    )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connection() as con:
-            count = finding_counts(con)[finding]
-            sample = finding_sample(con, finding)
-        return _result(context, warehouse, name=f"no_{finding}", asset=RECOGNITION_KEY, passed=count == 0,
-                       meta={"count": count, "sample_keys": sample}, description=f"{count} {finding} finding(s)",
-                       blocking=False)
-
-    return _check
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            name=f"no_{finding}",
+            asset=RECOGNITION_KEY,
+            blocking=False,
+            description=f"互认发现 {finding}：计数及最多 {SAMPLE} 个样例主键（告警，不阻断）",
+        )
+        for finding in FINDINGS_SQL
+    ],
+)
+def recognition_finding_checks(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckResult]:
+    """One warning check per finding kind, counted in one query (one Dagster step for all five)."""
+    with warehouse.connection() as con:
+        counts = finding_counts(con)
+        samples = {finding: finding_sample(con, finding) for finding in FINDINGS_SQL if counts[finding]}
+    for finding in FINDINGS_SQL:
+        count = counts[finding]
+        yield _result(context, warehouse, name=f"no_{finding}", asset=RECOGNITION_KEY, passed=count == 0,
+                      meta={"count": count, "sample_keys": samples.get(finding, [])},
+                      description=f"{count} {finding} finding(s)", blocking=False)
 
 
 def build_checks(config: HubConfig) -> list[dg.AssetChecksDefinition]:
     checks = [build_key_check(e) for e in LOAD_ORDER]
     checks += [build_accounting_check(s) for s in config.streams()]
     checks.append(levels_add_up)
-    checks += [build_finding_check(f) for f in FINDINGS_SQL]
+    checks.append(recognition_finding_checks)
     return checks
