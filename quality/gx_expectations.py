@@ -35,12 +35,9 @@ def expected_condition(predicate: str) -> sa.ColumnElement:
     `WHERE <predicate>` selects it.
 
     `CASE WHEN` rather than `NOT COALESCE(...)`: DuckDB evaluates a CASE condition like a WHERE
-    clause (the AND terms left to right, each on the rows still in play), and the row_rules SQL
-    depends on that: `id_valid_sql` CASTs each character to INTEGER after the shape test has
-    kept only digit strings. As a plain boolean value (COALESCE, FILTER) every term is evaluated
-    on every row and a USCC's letters raise "Could not convert string 'M' to INT32", which also
-    aborts the caller's transaction. A NULL predicate (NOT IN over a NULL) is a good row, as in
-    WHERE.
+    clause (the AND terms left to right, each on the rows still in play), so the check-character
+    functions of row_rules run only on the values that passed the shape test before them. A NULL
+    predicate (NOT IN over a NULL) is a good row, as in WHERE.
     """
     return sa.literal_column(f"(CASE WHEN {predicate} THEN FALSE ELSE TRUE END)", sa.Boolean)
 
@@ -92,8 +89,7 @@ class ColumnValuesValidResidentId(ColumnMapMetricProvider):
     def _sqlalchemy(cls, column, **kwargs):
         c = _column_name(column)
         # row_rules has no plain `id_number` kind (only the party rules), so this combines its own
-        # functions: every valid ID has the shape `looks_like_id_sql` tests, and `id_valid_sql`
-        # may only see such digit strings (it CASTs each character to INTEGER), hence the CASE.
+        # functions: every valid ID has the shape `looks_like_id_sql` tests.
         return expected_condition(
             f"{c} IS NOT NULL AND CASE WHEN {looks_like_id_sql(c)} THEN NOT {id_valid_sql(c)} ELSE TRUE END"
         )

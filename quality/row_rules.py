@@ -13,11 +13,6 @@ from dataclasses import dataclass
 from warehouse.model import DATE, ENTITIES, ENUM, INTEGER, TIMESTAMP, Entity
 from warehouse.normalise import stage_column
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
-ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-ID_CHECK = "10X98765432"
-
 
 @dataclass(frozen=True)
 class RowRule:
@@ -81,31 +76,19 @@ ALL_RULES: dict[str, list[RowRule]] = {name: rules_for(ent) for name, ent in ENT
 def uscc_valid_sql(c: str) -> str:
     """GB 32100-2015: 18 chars over the 31-char alphabet, region digits, MOD 31 check char.
 
-    The weighted sum is written out term by term: no list per row, so it runs at column speed.
+    The check character is computed by `hub_uscc_check_ok` (quality/check_digits.py, registered on
+    every warehouse connection), a vector at a time; the pattern is tested first.
     """
-    total = " + ".join(
-        f"(instr('{USCC_ALPHABET}', substr({c}, {i + 1}, 1)) - 1) * {w}" for i, w in enumerate(USCC_WEIGHTS)
-    )
     return (
         f"(regexp_full_match({c}, '[0-9A-HJ-NP-RTUWXY]{{2}}[0-9]{{6}}[0-9A-HJ-NP-RTUWXY]{{10}}')"
-        f" AND substr('{USCC_ALPHABET}', CAST((31 - ({total}) % 31) % 31 AS INTEGER) + 1, 1) = substr({c}, 18, 1))"
+        f" AND hub_uscc_check_ok({c}))"
     )
 
 
 def id_valid_sql(c: str) -> str:
-    """GB 11643-1999: 6-digit area, a real birth date not in the future, ISO 7064 MOD 11-2 check."""
-    total = " + ".join(
-        f"COALESCE(TRY_CAST(substr({c}, {i + 1}, 1) AS INTEGER), 0) * {w}" for i, w in enumerate(ID_WEIGHTS)
-    )
-    birth = (
-        f"try(make_date(TRY_CAST(substr({c}, 7, 4) AS BIGINT), TRY_CAST(substr({c}, 11, 2) AS BIGINT),"
-        f" TRY_CAST(substr({c}, 13, 2) AS BIGINT)))"
-    )
-    return (
-        f"(regexp_full_match({c}, '[1-9][0-9]{{16}}[0-9X]')"
-        f" AND COALESCE({birth} BETWEEN DATE '1900-01-01' AND current_date, false)"
-        f" AND substr('{ID_CHECK}', CAST(({total}) % 11 AS INTEGER) + 1, 1) = substr({c}, 18, 1))"
-    )
+    """GB 11643-1999: 6-digit area, a real birth date not in the future, ISO 7064 MOD 11-2 check
+    (the date and check character by `hub_resident_id_ok`, quality/check_digits.py)."""
+    return f"(regexp_full_match({c}, '[1-9][0-9]{{16}}[0-9X]') AND hub_resident_id_ok({c}))"
 
 
 def looks_like_id_sql(c: str) -> str:

@@ -14,6 +14,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from quality.check_digits import resident_id_ok, uscc_check_ok
+
 
 class WarehouseError(RuntimeError):
     pass
@@ -61,6 +63,12 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds:
     con.execute("SET memory_limit = '600MB'")
     con.execute("SET preserve_insertion_order = false")
     con.create_function("hub_nfkc", _nfkc, ["VARCHAR"], "VARCHAR", type="arrow", side_effects=False)
+    # Check characters of party codes, vectorised (quality/check_digits.py); the row rules call them.
+    # side_effects=True for the ID: its answer depends on today's date.
+    con.create_function("hub_uscc_check_ok", uscc_check_ok, ["VARCHAR"], "BOOLEAN", type="arrow",
+                        side_effects=False)
+    con.create_function("hub_resident_id_ok", resident_id_ok, ["VARCHAR"], "BOOLEAN", type="arrow",
+                        side_effects=True)
     for macro in MACROS:
         con.execute(macro)
     return con
