@@ -41,8 +41,8 @@ import pyarrow.compute as pc
 
 from connectors import odbc_connstr as cstr
 from connectors.errors import SourceError
-from connectors.sql import _column, _Max, _pick, _split_identifier
-from connectors.text import empty_batch, render_value, text_array
+from connectors.extract_request import CursorMax, check_extract, pick_column, split_identifier
+from connectors.text import empty_batch, fetched_column, render_value, text_array
 
 DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_RETRY_DELAYS = (0.5, 1.0)  # seconds between connection attempts: 3 attempts in all
@@ -310,7 +310,7 @@ def check_odbc(connection_string: str, *, source: str, retry_delays: Sequence[fl
 def odbc_has_table(connection_string: str, table: str, *, source: str) -> bool:
     """Whether `table` (``name`` or ``schema.name``, case-insensitively unique) can be read."""
     pyodbc = _pyodbc()
-    parts = _split_identifier(table, what="table", max_parts=2, source=source, stream=None)
+    parts = split_identifier(table, what="table", max_parts=2, source=source, stream=None)
     target = _Target(connection_string, source=source, stream=None)
     family = target.check_installed()
     conn = _connect(target, family, DEFAULT_BATCH_ROWS, DEFAULT_RETRY_DELAYS)
@@ -319,7 +319,7 @@ def odbc_has_table(connection_string: str, table: str, *, source: str) -> bool:
         *schema, name = parts
         schema_name = schema[0] if schema else None
         known = _catalogue_names(conn, schema_name, name, dbms)
-        if _pick(name, known) is not None:
+        if pick_column(name, known) is not None:
             return True
         q = _quote_char(conn)
         sql = f"SELECT * FROM {_table_sql(schema_name, name, q)} WHERE 1 = 0"
@@ -522,7 +522,7 @@ class OdbcExtract:
         if self._table is not None:
             *schema, table = self._table
             schema_name = schema[0] if schema else None
-            table = _pick(table, _catalogue_names(conn, schema_name, table, dbms)) or table
+            table = pick_column(table, _catalogue_names(conn, schema_name, table, dbms)) or table
             source_sql = _table_sql(schema_name, table, q)
         else:
             query = self._query.strip().rstrip(";").strip()
@@ -535,7 +535,7 @@ class OdbcExtract:
             probe.close()
         sql = f"SELECT * FROM {source_sql}"
         if cursor is not None:
-            found = _pick(cursor, names)
+            found = pick_column(cursor, names)
             if found is None:
                 raise self._error(f"cursor column {cursor!r} is not among the columns of {self.what}")
             if self.since is not None:
@@ -546,7 +546,7 @@ class OdbcExtract:
     def _cursor_index(self, names: list[str]) -> int | None:
         if self._cursor is None:
             return None
-        return names.index(_pick(self._cursor, names))
+        return names.index(pick_column(self._cursor, names))
 
     def _fast(self, arrow_odbc, dbms, family, sql, params, names) -> Iterator[pa.RecordBatch]:
         """Batches through arrow-odbc, re-chunked to `batch_rows`. Raises _FastUnavailable if it
@@ -555,7 +555,7 @@ class OdbcExtract:
         original: dict[str, pa.DataType] = {}
         handed_out = False
         rows_seen = 0
-        top = _Max()
+        top = CursorMax()
         pending: list[pa.RecordBatch] = []
         pending_rows = 0
         aconn = reader = None
@@ -634,7 +634,7 @@ class OdbcExtract:
         """Batches through pyodbc fetchmany, typed Python columns turned into Arrow and text."""
         pyodbc = _pyodbc()
         cursor_at = self._cursor_index(names)
-        top = _Max()
+        top = CursorMax()
         rows_seen = 0
         cur = conn.cursor()
         try:
@@ -655,7 +655,7 @@ class OdbcExtract:
                     break
                 texts = []
                 for i, values in enumerate(zip(*rows)):
-                    text, typed = _column(values)
+                    text, typed = fetched_column(values)
                     texts.append(text)
                     if i == cursor_at:
                         # Maximum of the typed values, before rendering (text order is not value order).
@@ -708,17 +708,8 @@ def read_odbc(
     result; True insists on arrow-odbc; False uses pyodbc only. Arguments are checked now; the
     data source is contacted when the result is iterated.
     """
-    if (table is None) == (query is None):
-        raise SourceError("give exactly one of table and query", source=source, stream=stream)
-    if batch_rows < 1:
-        raise SourceError(f"batch_rows must be positive, not {batch_rows}", source=source, stream=stream)
-    parts = None
-    if table is not None:
-        parts = _split_identifier(table, what="table", max_parts=2, source=source, stream=stream)
-    elif not query.strip():
-        raise SourceError("query is empty", source=source, stream=stream)
-    if cursor is not None:
-        _split_identifier(cursor, what="cursor column", max_parts=1, source=source, stream=stream)
+    parts = check_extract(table=table, query=query, cursor=cursor, batch_rows=batch_rows, source=source,
+                          stream=stream)
     target = _Target(connection_string, source=source, stream=stream)
     return OdbcExtract(
         target,

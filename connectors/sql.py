@@ -22,8 +22,6 @@ same batches (names, text, sizes) and the same `high_watermark`.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -37,18 +35,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from connectors.errors import SourceError
-from connectors.text import empty_batch, render_value, text_array
+from connectors.extract_request import CursorMax, check_extract, pick_column
+from connectors.text import empty_batch, fetched_column, render_value
 
 DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_RETRY_DELAYS = (0.5, 1.0)  # seconds between connection attempts: 3 attempts in all
 CONNECT_TIMEOUT_S = 10
 ENGINES = ("adbc", "sqlalchemy")
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
-# Python types that pa.array converts natively and fast; anything else is rendered in Python.
-# (Decimal is deliberately absent: format(d, "f") is faster than Arrow's decimal conversion
-# and keeps the database's own scale, e.g. numeric(12,2) -> "1.50".)
-_ARROW_NATIVE = (str, bool, int, float, dt.date, dt.time)
 
 
 # ---------------------------------------------------------------- URLs and connections
@@ -190,67 +183,7 @@ def choose_engine(engine: str | None, url: URL, *, source: str, stream: str | No
 # ---------------------------------------------------------------- identifiers
 
 
-def _split_identifier(name: str, *, what: str, max_parts: int, source: str, stream: str) -> list[str]:
-    parts = name.split(".")
-    if len(parts) > max_parts or not all(_IDENT.match(p) for p in parts):
-        raise SourceError(
-            f"{what} {name!r} is not a plain identifier"
-            + (" (at most schema.table)" if max_parts > 1 else ""),
-            source=source,
-            stream=stream,
-        )
-    return parts
-
-
-def _pick(name: str, candidates: list[str]) -> str | None:
-    """`name` itself if present, else its unique case-insensitive match (PostgreSQL folds
-    unquoted names to lower case, Oracle-style systems to upper case)."""
-    if name in candidates:
-        return name
-    folded = [c for c in candidates if c.lower() == name.lower()]
-    return folded[0] if len(folded) == 1 else None
-
-
 # ---------------------------------------------------------------- extraction
-
-
-class _Max:
-    """Running maximum of cursor values from successive batches."""
-
-    def __init__(self) -> None:
-        self.value: object = None
-
-    def offer(self, v: object) -> None:
-        if v is None:
-            return
-        if self.value is None:
-            self.value = v
-            return
-        try:
-            bigger = v > self.value
-        except TypeError:  # e.g. SQLite mixing integers and text in one column
-            bigger = render_value(v) > render_value(self.value)
-        if bigger:
-            self.value = v
-
-
-def _column(values: Sequence[object]) -> tuple[pa.Array, pa.Array | None]:
-    """Text array for one fetched column, plus the typed Arrow array when there is one."""
-    first = next((v for v in values if v is not None), None)
-    if first is None:
-        return pa.nulls(len(values), pa.string()), None
-    if isinstance(first, _ARROW_NATIVE):
-        try:
-            typed = pa.array(values, type=pa.string() if isinstance(first, str) else None)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            typed = None  # mixed types (SQLite), ints beyond int64, …
-        if typed is not None and not pa.types.is_nested(typed.type):
-            return text_array(typed), typed
-    if isinstance(first, Decimal):  # the common non-native type: skip render_value's dispatch
-        return pa.array(
-            [format(v, "f") if type(v) is Decimal else render_value(v) for v in values], pa.string()
-        ), None
-    return pa.array([render_value(v) for v in values], pa.string()), None
 
 
 class Catalog(Protocol):
@@ -408,21 +341,21 @@ class SqlExtract:
         self.columns = names
         if self._cursor is None:
             return None
-        found = _pick(self._cursor, names)
+        found = pick_column(self._cursor, names)
         if found is None:
             raise self._error(f"cursor column {self._cursor!r} is not among the columns of {self.what}")
         return names.index(found)
 
     def _batches(self, result: sa.CursorResult, names: list[str]) -> Iterator[pa.RecordBatch]:
         cursor_at = self._result_columns(names)
-        top = _Max()
+        top = CursorMax()
         rows_seen = 0
         try:
             for rows in result.partitions(self.batch_rows):
                 columns = list(zip(*rows))
                 texts = []
                 for i, values in enumerate(columns):
-                    text, typed = _column(values)
+                    text, typed = fetched_column(values)
                     texts.append(text)
                     if i == cursor_at:
                         # Maximum of the typed values, before rendering (text order is not value order).
@@ -467,14 +400,14 @@ class SqlExtract:
             columns: list[str] = []
             try:  # resolve the spelling against the catalogue (case folding); best effort
                 known = catalog.relations(schema_name)
-                table = _pick(table, known) or table
+                table = pick_column(table, known) or table
                 if cursor is not None and table in known:
                     columns = catalog.columns(table, schema_name)
             except catalog.errors:  # e.g. no right to read the catalogue
                 catalog.recover()
             source_sql = (prep.quote_schema(schema_name) + "." if schema_name else "") + prep.quote(table)
             if cursor is not None and columns:
-                found = _pick(cursor, columns)
+                found = pick_column(cursor, columns)
                 if found is None:
                     raise self._error(f"cursor column {cursor!r} not found in {self.what}")
                 cursor = found
@@ -482,7 +415,7 @@ class SqlExtract:
             query = escape_query(self._query.strip().rstrip(";").strip())
             source_sql = f"({query}) hub_q"  # no AS: Oracle-style dialects reject it for tables
             if cursor is not None and self.since is not None:
-                cursor = _pick(cursor, catalog.result_columns(f"SELECT * FROM {source_sql}")) or cursor
+                cursor = pick_column(cursor, catalog.result_columns(f"SELECT * FROM {source_sql}")) or cursor
         return source_sql, cursor
 
 
@@ -514,17 +447,8 @@ def read_sql(
     (timestamptz already as Beijing wall-clock) for a caller that renders them itself, e.g.
     the warehouse casting them in bulk; every other column, and the SQLAlchemy path, is text.
     """
-    if (table is None) == (query is None):
-        raise SourceError("give exactly one of table and query", source=source, stream=stream)
-    if batch_rows < 1:
-        raise SourceError(f"batch_rows must be positive, not {batch_rows}", source=source, stream=stream)
-    parts = None
-    if table is not None:
-        parts = _split_identifier(table, what="table", max_parts=2, source=source, stream=stream)
-    elif not query.strip():
-        raise SourceError("query is empty", source=source, stream=stream)
-    if cursor is not None:
-        _split_identifier(cursor, what="cursor column", max_parts=1, source=source, stream=stream)
+    parts = check_extract(table=table, query=query, cursor=cursor, batch_rows=batch_rows, source=source,
+                          stream=stream)
     u = normalize_url(url, source=source)
     chosen = choose_engine(engine, u, source=source, stream=stream)
     return SqlExtract(

@@ -55,7 +55,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 
 from connectors.errors import SourceError
-from connectors.sql import CONNECT_TIMEOUT_S, _Max, _scrub, mask_url
+from connectors.extract_request import CursorMax
+from connectors.sql import CONNECT_TIMEOUT_S, _scrub, mask_url
 from connectors.text import BEIJING, empty_batch, float_text, render_value, text_array
 
 if TYPE_CHECKING:
@@ -404,7 +405,7 @@ def _read(ex: SqlExtract, dbapi, cur) -> Iterator[pa.RecordBatch]:
         raise ex._error(
             f"cannot read {ex.what} from {mask_url(ex.url)}: {driver_message(exc, ex.url)}"
         ) from exc
-    top = _Max()
+    top = CursorMax()
     received = 0
 
     def typed_batches() -> Iterator[pa.RecordBatch]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,12 @@ import pyarrow.compute as pc
 
 BEIJING = "Asia/Shanghai"
 _BEIJING_TZ = ZoneInfo(BEIJING)
+
+
+# Python types that pa.array converts natively and fast; anything else is rendered in Python.
+# (Decimal is deliberately absent: format(d, "f") is faster than Arrow's decimal conversion
+# and keeps the database's own scale, e.g. numeric(12,2) -> "1.50".)
+ARROW_NATIVE = (str, bool, int, float, dt.date, dt.time)
 
 
 # ---------------------------------------------------------------- Arrow arrays
@@ -68,6 +75,26 @@ def text_array(arr: pa.Array) -> pa.Array:
 
 def _python_text(arr: pa.Array) -> pa.Array:
     return pa.array([render_value(v) for v in arr.to_pylist()], pa.string())
+
+
+def fetched_column(values: Sequence[object]) -> tuple[pa.Array, pa.Array | None]:
+    """Text array for one column of fetched Python values, plus the typed Arrow array when
+    there is one."""
+    first = next((v for v in values if v is not None), None)
+    if first is None:
+        return pa.nulls(len(values), pa.string()), None
+    if isinstance(first, ARROW_NATIVE):
+        try:
+            typed = pa.array(values, type=pa.string() if isinstance(first, str) else None)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            typed = None  # mixed types (SQLite), ints beyond int64, …
+        if typed is not None and not pa.types.is_nested(typed.type):
+            return text_array(typed), typed
+    if isinstance(first, Decimal):  # the common non-native type: skip render_value's dispatch
+        return pa.array(
+            [format(v, "f") if type(v) is Decimal else render_value(v) for v in values], pa.string()
+        ), None
+    return pa.array([render_value(v) for v in values], pa.string()), None
 
 
 def text_batch(names: list[str], columns: list[pa.Array]) -> pa.RecordBatch:
