@@ -40,6 +40,7 @@ class DropFile:
     relpath: str  # relative to the drop folder, with '/' separators
     size: int
     mtime_ns: int
+    ctime_ns: int  # inode change time: any write moves it, and no copy tool can set it back
     sha256: str
 
 
@@ -76,8 +77,10 @@ def list_ready_files(
     `settle_seconds` ago are waited for (at most `settle_seconds`, once for
     all of them) and skipped if they changed meanwhile: they are still being
     written and will be offered next time. `known` maps (relpath, size,
-    mtime_ns) of files hashed before to their SHA-256: a folder that keeps
-    years of drops is not read again at every run, only listed.
+    ctime_ns) of files hashed before to their SHA-256: a folder that keeps
+    years of drops is not read again at every run, only listed. (The inode
+    change time, not mtime: `rsync -t` or `touch -d` can give a rewritten file
+    its old mtime, never its old ctime.)
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -125,9 +128,8 @@ def list_ready_files(
                 again = path.stat()
                 if not _same(st, again):
                     continue  # still being written
-            elif known and (rel, st.st_size, st.st_mtime_ns) in known:
-                ready.append(DropFile(path=path, relpath=rel, size=st.st_size, mtime_ns=st.st_mtime_ns,
-                                      sha256=known[(rel, st.st_size, st.st_mtime_ns)]))
+            elif known and (rel, st.st_size, st.st_ctime_ns) in known:
+                ready.append(_drop_file(path, rel, st, known[(rel, st.st_size, st.st_ctime_ns)]))
                 continue
             digest = _sha256(path)
             after = path.stat()
@@ -139,10 +141,13 @@ def list_ready_files(
             ) from None
         if not _same(st, after):
             continue  # changed while hashing: still being written
-        ready.append(
-            DropFile(path=path, relpath=rel, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=digest)
-        )
+        ready.append(_drop_file(path, rel, st, digest))
     return ready
+
+
+def _drop_file(path: Path, rel: str, st: os.stat_result, sha256: str) -> DropFile:
+    return DropFile(path=path, relpath=rel, size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns,
+                    sha256=sha256)
 
 
 def assert_unchanged(f: DropFile, *, source: str, stream: str) -> None:

@@ -13,7 +13,7 @@ from connectors.errors import SourceError
 from pipelines.config import HubConfig, SourceConfig, StreamConfig, resolve_env
 from warehouse.loading import (
     BatchResult,
-    ledger_hashes,
+    LedgerEntry,
     load_batch,
     loaded_files,
     record_file,
@@ -97,12 +97,14 @@ def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamC
     opts = stream.options
     folder = Path(source.connection["path"])
     done = loaded_files(con, stream)
+    known = {(path, size, ctime): sha for (path, size, sha), ctime in done.items() if ctime is not None}
     settle = float(source.connection.get("settle_seconds", 1.0))
     ready = list_ready_files(folder, opts["pattern"], source=source.name, stream=stream.name, settle_seconds=settle,
-                             known=ledger_hashes(con, stream))
+                             known=known)
     for f in ready:
         if (f.relpath, f.size, f.sha256) in done:
             continue
+        entry = LedgerEntry(f.relpath, f.size, f.sha256, f.ctime_ns)
         try:
             batches = read_file(
                 f,
@@ -119,14 +121,13 @@ def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamC
                 yield from batches
                 assert_unchanged(f, source=source.name, stream=stream.name)
 
-            batch = load_batch(con, stream, checked(), file=(f.relpath, f.size, f.sha256, f.mtime_ns),
-                               validate=validate_with_expectations)
+            batch = load_batch(con, stream, checked(), file=entry, validate=validate_with_expectations)
         except SourceError as exc:
             result.errors.append(str(exc))
             continue
         if batch.batch_id is None:
             # An empty file is still "loaded once": record it so it is not read again.
-            record_file(con, stream, (f.relpath, f.size, f.sha256, f.mtime_ns), "empty")
+            record_file(con, stream, entry, "empty")
             continue
         result.batches.append(batch)
 

@@ -20,7 +20,7 @@ def drop(path):
     """A DropFile for a file the test just wrote (bypassing the settle wait)."""
     st = path.stat()
     return DropFile(
-        path, path.name, st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
+        path, path.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
     )
 
 
@@ -290,11 +290,18 @@ def test_ledgered_files_are_not_read_again(tmp_path):
     a = old(write(tmp_path / "a.csv", "a\n1\n", "utf-8"))
     b = old(write(tmp_path / "b.csv", "a\n2\n", "utf-8"))
     st_a, st_b = a.stat(), b.stat()
-    # What the ledger says of a.csv is believed as long as its size and mtime are the same; b.csv
-    # was rewritten since (another mtime), so it is hashed again.
-    known = {("a.csv", st_a.st_size, st_a.st_mtime_ns): "ledgered-hash", ("b.csv", st_b.st_size, 1): "stale"}
+    # What the ledger says of a.csv is believed as long as its size and ctime are the same; b.csv
+    # was rewritten since (another ctime), so it is hashed again.
+    known = {("a.csv", st_a.st_size, st_a.st_ctime_ns): "ledgered-hash", ("b.csv", st_b.st_size, 1): "stale"}
     found = {f.relpath: f.sha256 for f in list_ready_files(tmp_path, "*.csv", **WHERE, known=known)}
     assert found == {"a.csv": "ledgered-hash", "b.csv": hashlib.sha256(b.read_bytes()).hexdigest()}
+    # A correction of the same size given the old mtime back (rsync -t, touch -d) is still read.
+    time.sleep(0.05)
+    a.write_text("a\n9\n", encoding="utf-8")
+    os.utime(a, ns=(st_a.st_atime_ns, st_a.st_mtime_ns))
+    assert a.stat().st_mtime_ns == st_a.st_mtime_ns and a.stat().st_size == st_a.st_size
+    found = {f.relpath: f.sha256 for f in list_ready_files(tmp_path, "*.csv", **WHERE, known=known)}
+    assert found["a.csv"] == hashlib.sha256(b"a\n9\n").hexdigest()
 
 
 def test_young_file_is_waited_for(tmp_path):

@@ -138,8 +138,8 @@ def test_exchange_folder_loads_each_file_once_and_names_a_broken_one(tmp_path, w
     assert (second.loaded, second.errors) == (1, [])
     third = run_stream(warehouse, config, stream)
     assert (third.extracted, third.errors) == (0, [])
-    # The ledger keeps each file's modification time, so settled files are not hashed again.
-    assert warehouse.execute("SELECT count(*) FROM meta.files WHERE mtime_ns IS NULL").fetchone()[0] == 0
+    # The ledger keeps each file's inode change time, so settled files are not hashed again.
+    assert warehouse.execute("SELECT count(*) FROM meta.files WHERE ctime_ns IS NULL").fetchone()[0] == 0
     names = {n for (n,) in warehouse.execute("SELECT name FROM core.department").fetchall()}
     assert names == {n for _, n, _ in good}
 

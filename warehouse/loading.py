@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -74,29 +74,28 @@ def watermark(con, stream: StreamConfig) -> str | None:
     return row[0] if row else None
 
 
-def loaded_files(con, stream: StreamConfig) -> set[tuple[str, int, str]]:
+class LedgerEntry(NamedTuple):
+    """A file of an exchange folder as meta.files records it once it has loaded."""
+
+    path: str
+    size: int
+    sha256: str
+    ctime_ns: int | None = None  # lets a later run trust the hash without reading the file
+
+
+def loaded_files(con, stream: StreamConfig) -> dict[tuple[str, int, str], int | None]:
+    """(path, size, sha256) → ctime_ns of every file of the stream's ledger."""
     rows = con.execute(
-        "SELECT path, size, sha256 FROM meta.files WHERE _source = $1", [stream.qualified_name]
+        "SELECT path, size, sha256, ctime_ns FROM meta.files WHERE _source = $1", [stream.qualified_name]
     ).fetchall()
-    return {(p, s, h) for p, s, h in rows}
+    return {(p, s, h): c for p, s, h, c in rows}
 
 
-def ledger_hashes(con, stream: StreamConfig) -> dict[tuple[str, int, int], str]:
-    """(path, size, mtime_ns) → sha256 of the ledgered files: what need not be hashed again."""
-    rows = con.execute(
-        "SELECT path, size, mtime_ns, sha256 FROM meta.files WHERE _source = $1 AND mtime_ns IS NOT NULL",
-        [stream.qualified_name],
-    ).fetchall()
-    return {(p, s, m): h for p, s, m, h in rows}
-
-
-def record_file(con, stream: StreamConfig, file: tuple, batch_id: str) -> None:
-    """The ledger entry of a loaded file: (path, size, sha256[, mtime_ns])."""
-    mtime_ns = file[3] if len(file) > 3 else None
+def record_file(con, stream: StreamConfig, file: LedgerEntry, batch_id: str) -> None:
     con.execute(
-        "INSERT INTO meta.files (_source, path, size, sha256, _batch_id, loaded_at, mtime_ns)"
+        "INSERT INTO meta.files (_source, path, size, sha256, _batch_id, loaded_at, ctime_ns)"
         " VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP, $6)",
-        [stream.qualified_name, file[0], file[1], file[2], batch_id, mtime_ns],
+        [stream.qualified_name, file.path, file.size, file.sha256, batch_id, file.ctime_ns],
     )
 
 
@@ -470,14 +469,14 @@ def load_batch(
     batches: Iterable[pa.RecordBatch],
     *,
     high_watermark=None,
-    file: tuple | None = None,
+    file: LedgerEntry | None = None,
     validate=None,
     skip_unchanged: bool = False,
 ) -> BatchResult:
     """Land, validate and merge one extraction batch atomically; an empty batch changes nothing.
 
     `high_watermark` is a callable giving the extract's maximum cursor value once the batches are
-    consumed; `file` is the (path, size, sha256[, mtime_ns]) ledger entry of a file batch; `validate` runs the
+    consumed; `file` is the ledger entry of a file batch; `validate` runs the
     entity's expectation suite on the staged batch inside the transaction (quality/gx_duckdb.py)
     and returns its summary, recorded in quality.expectation_results. `skip_unchanged` is for
     streams read whole at every run (no cursor): rows whose key and content were landed before
@@ -486,7 +485,7 @@ def load_batch(
     entity = ENTITIES[stream.entity]
     batch_id = new_batch_id()
     started = beijing_now()
-    result = BatchResult(stream=stream.qualified_name, batch_id=batch_id, file=file[0] if file else None)
+    result = BatchResult(stream=stream.qualified_name, batch_id=batch_id, file=file.path if file else None)
     clock = _Clock(result.seconds)
     staged = []
 

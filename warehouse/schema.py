@@ -90,8 +90,8 @@ TABLES = {
 ADDED_COLUMNS = (
     ("quality.quarantine", "resolved_batch_id", "VARCHAR"),
     ("quality.quarantine", "resolved_at", "TIMESTAMP"),
-    # A ledgered file whose path, size and modification time are unchanged is not read again.
-    ("meta.files", "mtime_ns", "BIGINT"),
+    # A ledgered file whose path, size and inode change time are unchanged is not read again.
+    ("meta.files", "ctime_ns", "BIGINT"),
 )
 
 
