@@ -396,3 +396,14 @@ def test_kwargs_read_once_equal_gx_own_methods():
             assert exp._get_runtime_kwargs() == ColumnMapExpectation._get_runtime_kwargs(exp)
             checked += 1
     assert checked > 20
+
+
+def test_quarantined_rows_keep_source_columns_that_start_with_an_underscore(warehouse):
+    """Only the raw table's own lineage columns are left out of a quarantined row's `raw`."""
+    import json
+
+    depts = stream("department", {"dept_code": "C", "name": "N"}, key=("C",))
+    result = load(warehouse, depts, {"C": [DEPT], "N": [None], "_id": ["mongo-17"]})
+    assert result.quarantined == 1
+    (raw,) = warehouse.execute("SELECT raw FROM quality.quarantine WHERE _batch_id = $1", [result.batch_id]).fetchone()
+    assert json.loads(raw) == {"C": DEPT, "N": None, "_id": "mongo-17"}

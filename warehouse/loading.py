@@ -99,20 +99,27 @@ def record_file(con, stream: StreamConfig, file: LedgerEntry, batch_id: str) -> 
     )
 
 
+RAW_LINEAGE = ("_row_no", "_source", "_source_key", "_batch_id", "_loaded_at")
+
+
+def _raw_source_columns(con, table: str) -> list[str]:
+    """The source columns of a raw table, in table order (its lineage columns left out)."""
+    schema, name = table.split(".")
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
+        " ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return [c for (c,) in rows if c not in RAW_LINEAGE]
+
+
 def _ensure_raw_table(con, table: str, columns: list[str]) -> None:
     cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {table} (_row_no BIGINT NOT NULL, {cols}, _source VARCHAR NOT NULL,"
         " _source_key VARCHAR, _batch_id VARCHAR NOT NULL, _loaded_at TIMESTAMP NOT NULL)"
     )
-    schema, name = table.split(".")
-    have = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
-            [schema, name],
-        ).fetchall()
-    }
+    have = set(_raw_source_columns(con, table))
     for c in columns:
         if c not in have:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} VARCHAR")
@@ -284,41 +291,26 @@ def _skip_unchanged(con, stream: StreamConfig, batch_id: str) -> int:
     meta.row_versions keeps, per stream, the (source key, content hash) pairs last landed.
     """
     table = raw_table(stream)
-    schema, name = table.split(".")
-    cols = [
-        quote_ident(c)
-        for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
-            " ORDER BY ordinal_position",
-            [schema, name],
-        ).fetchall()
-        if not c.startswith("_")
-    ]
-    params = {"source": stream.qualified_name, "batch": batch_id}
+    cols = ", ".join(quote_ident(c) for c in _raw_source_columns(con, table))
+    source = {"source": stream.qualified_name}
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE hub_versions AS SELECT _row_no, _source_key, hash({', '.join(cols)}) AS h"
-        f" FROM {table} WHERE _batch_id = $batch",
-        {"batch": batch_id},
+        f"""CREATE OR REPLACE TEMP TABLE hub_versions AS
+            SELECT v._row_no, v._source_key, v.h, m._source IS NOT NULL AS unchanged
+            FROM (SELECT _row_no, _source_key, hash({cols}) AS h FROM {table} WHERE _batch_id = $batch) v
+            LEFT JOIN meta.row_versions m ON m._source = $source AND m._source_key = v._source_key AND m._row_hash = v.h""",
+        {**source, "batch": batch_id},
     )
-    unchanged = con.execute(
-        """SELECT count(*) FROM hub_versions v JOIN meta.row_versions m
-           ON m._source = $source AND m._source_key = v._source_key AND m._row_hash = v.h""",
-        {"source": stream.qualified_name},
-    ).fetchone()[0]
+    unchanged = con.execute("SELECT count(*) FROM hub_versions WHERE unchanged").fetchone()[0]
     if unchanged:
-        same = """SELECT v._row_no FROM hub_versions v JOIN meta.row_versions m
-                  ON m._source = $source AND m._source_key = v._source_key AND m._row_hash = v.h"""
-        con.execute(f"DELETE FROM hub_stage_rows WHERE _row_no IN ({same})", {"source": stream.qualified_name})
-        con.execute(f"DELETE FROM {table} WHERE _batch_id = $batch AND _row_no IN ({same})", params)
+        same = "SELECT _row_no FROM hub_versions WHERE unchanged"
+        con.execute(f"DELETE FROM hub_stage_rows WHERE _row_no IN ({same})")
+        con.execute(f"DELETE FROM {table} WHERE _batch_id = $batch AND _row_no IN ({same})", {"batch": batch_id})
     con.execute(
         "DELETE FROM meta.row_versions WHERE _source = $source"
         " AND _source_key IN (SELECT _source_key FROM hub_versions)",
-        {"source": stream.qualified_name},
+        source,
     )
-    con.execute(
-        "INSERT INTO meta.row_versions SELECT DISTINCT $source, _source_key, h FROM hub_versions",
-        {"source": stream.qualified_name},
-    )
+    con.execute("INSERT INTO meta.row_versions SELECT DISTINCT $source, _source_key, h FROM hub_versions", source)
     con.execute("DROP TABLE hub_versions")
     return unchanged
 
@@ -416,16 +408,7 @@ def rebuild_golden_licenses(con, keys_query: str) -> None:
 
 def _quarantine(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) -> dict[str, int]:
     table = raw_table(stream)
-    schema, name = table.split(".")
-    src_cols = [
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
-            " ORDER BY ordinal_position",
-            [schema, name],
-        ).fetchall()
-        if not r[0].startswith("_")
-    ]
+    src_cols = _raw_source_columns(con, table)
     p = Params()
     pairs = ", ".join(f"{p(c)}, r.{quote_ident(c)}" for c in src_cols)
     p.values.update({"entity": entity.name, "source": stream.qualified_name, "batch": batch_id, "at": loaded_at})
