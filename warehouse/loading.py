@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from quality.row_rules import failing_rules, violations_query
 from warehouse.model import ENTITIES, Entity
-from warehouse.normalise import stage_aliases, stage_select
+from warehouse.normalise import stage_select, with_stage_aliases
 from warehouse.sql import Params, quote_ident, table_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -221,12 +221,13 @@ def _land(
     batches: Iterable[pa.RecordBatch],
     batch_id: str,
     loaded_at,
-    stage: Callable[[str], None] | None = None,
+    stage: Callable[[str, bool], None] | None = None,
 ) -> int:
     """Append the source rows to raw as text, numbering them within the batch.
 
-    `stage` receives each landed chunk as a relation shaped like raw and normalises it at once:
-    DuckDB works on one chunk while the prefetch thread extracts the next.
+    `stage` receives each landed chunk as a relation shaped like raw (and whether it is the
+    batch's first) and normalises it at once: DuckDB works on one chunk while the prefetch thread
+    extracts the next.
     """
     table = raw_table(stream)
     needed = stream.source_columns()
@@ -256,7 +257,7 @@ def _land(
             {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
         )
         if stage is not None:
-            stage(chunk)
+            stage(chunk, n == 0)
         con.unregister("hub_incoming")
         n += rows.num_rows
 
@@ -470,17 +471,14 @@ def load_batch(
     started = beijing_now()
     result = BatchResult(stream=stream.qualified_name, batch_id=batch_id, file=file.path if file else None)
     clock = _Clock(result.seconds)
-    staged = []
-
-    def stage(chunk: str) -> None:
+    def stage(chunk: str, first: bool) -> None:
         p = Params()
         sql = stage_select(stream, entity, chunk, p)
-        if staged:
-            con.execute("INSERT INTO hub_stage_rows " + sql, p.values)
-        else:
+        if first:
             con.execute("CREATE OR REPLACE TEMP TABLE hub_stage_rows AS " + sql, p.values)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW hub_stage AS SELECT *, {stage_aliases(entity)} FROM hub_stage_rows")
-        staged.append(chunk)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW hub_stage AS {with_stage_aliases(entity, 'hub_stage_rows')}")
+        else:
+            con.execute("INSERT INTO hub_stage_rows " + sql, p.values)
 
     con.execute("BEGIN TRANSACTION")
     try:

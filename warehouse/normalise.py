@@ -179,26 +179,28 @@ def stage_query(stream: StreamConfig, entity: Entity, raw_table: str, p: Params)
     The caller binds the batch id as the parameter `$batch_id`.
     """
     narrow = stage_select(stream, entity, f"(SELECT * FROM {raw_table} WHERE _batch_id = $batch_id)", p)
-    return f"SELECT *, {stage_aliases(entity)} FROM ({narrow})"
+    return with_stage_aliases(entity, f"({narrow})")
 
 
 # Kinds whose source text can be present while the canonical value is NULL (an unparseable date, an
 # unmapped code, a non-number): the stage keeps their cleaned text as `s__<field>`. For the other
 # kinds the canonical value is NULL exactly when the text is, so `s__<field>` is the canonical
-# value itself (stage_aliases), and the stage holds each such string once instead of twice.
+# value itself (with_stage_aliases), and the stage holds each such string once instead of twice.
 KEEPS_SOURCE_TEXT = (DATE, TIMESTAMP, ENUM, INTEGER)
 
 
-def stage_aliases(entity: Entity) -> str:
-    """`<field> AS s__<field>` for the fields whose stage text is their canonical value."""
-    return ", ".join(
-        f"{name} AS {stage_column(name)}" for name, col in entity.columns.items() if col.kind not in KEEPS_SOURCE_TEXT
-    ) or "NULL AS s__none"
+def with_stage_aliases(entity: Entity, relation: str) -> str:
+    """SELECT of `relation` (stage rows) plus `<field> AS s__<field>` for each field whose stage
+    text is its canonical value."""
+    aliases = "".join(
+        f", {name} AS {stage_column(name)}" for name, col in entity.columns.items() if col.kind not in KEEPS_SOURCE_TEXT
+    )
+    return f"SELECT *{aliases} FROM {relation}"
 
 
 def stage_select(stream: StreamConfig, entity: Entity, rows: str, p: Params) -> str:
     """The same SELECT over any relation shaped like raw (`_row_no`, `_source_key`, the source
-    columns as text), without the `stage_aliases` columns: the loader stages each chunk as it
+    columns as text), without the `with_stage_aliases` columns: the loader stages each chunk as it
     lands, while the next one is extracted, and adds the aliases in a view."""
     texts, parts, outs = [], [], []
     for field in entity.columns:
