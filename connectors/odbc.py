@@ -30,7 +30,6 @@ timestamptz / TIMESTAMP values, watermarks and the bound `since` are Beijing wal
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -41,8 +40,8 @@ import pyarrow.compute as pc
 
 from connectors import odbc_connstr as cstr
 from connectors.errors import SourceError
-from connectors.extract_request import CursorMax, check_extract, pick_column, split_identifier
-from connectors.text import empty_batch, fetched_column, render_value, text_array
+from connectors.extract_request import CursorMax, Extract, check_extract, pick_column, rows_batch, split_identifier
+from connectors.text import empty_batch, rechunk, render_value, text_array
 
 DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_RETRY_DELAYS = (0.5, 1.0)  # seconds between connection attempts: 3 attempts in all
@@ -427,7 +426,7 @@ def _typed_max(arr: pa.Array, original: pa.DataType | None) -> object:
     return pc.max(arr).as_py()
 
 
-class OdbcExtract:
+class OdbcExtract(Extract):
     """An iterable of text record batches from one table or query over ODBC.
 
     Iterating opens the connection(s), streams the rows and closes them. At least one batch is
@@ -448,27 +447,15 @@ class OdbcExtract:
         retry_delays: Sequence[float],
         fast: bool | None,
     ) -> None:
+        super().__init__(source=target.source, stream=target.stream, table=table, query=query, cursor=cursor,
+                         since=since, batch_rows=batch_rows, retry_delays=retry_delays)
         self._target = target
-        self.source = target.source
-        self.stream = target.stream
-        self._table = table
-        self._query = query
-        self._cursor = cursor
-        self.since = since
-        self.batch_rows = batch_rows
-        self.retry_delays = tuple(retry_delays)
         self.fast = fast
-        self.high_watermark: str | None = None
-        self.columns: list[str] | None = None
         self.route: str | None = None
         self.fast_failure: str | None = None  # why arrow-odbc was given up, if it was
 
-    @property
-    def what(self) -> str:
-        return f"table {'.'.join(self._table)}" if self._table else "query"
-
     def _error(self, detail: str) -> SourceError:
-        return self._target.error(detail)
+        return self._target.error(detail)  # secrets of the connection string scrubbed
 
     # -- the iteration
 
@@ -487,16 +474,13 @@ class OdbcExtract:
                 sql, names = self._select(conn, dbms)
             except pyodbc.Error as exc:
                 raise self._error(f"cannot read {self.what} from {target.shown}: {target.message(exc)}") from exc
-            if len(set(names)) != len(names):
-                dupes = sorted({n for n in names if names.count(n) > 1})
-                raise self._error(f"{self.what} returns duplicate column names {dupes}")
-            self.columns = names
+            cursor_at = self._result_columns(names)
             params = [] if self.since is None or self._cursor is None else [self.since]
             arrow_odbc = _arrow_odbc()
             if self.fast and arrow_odbc is None:
                 raise self._error("fast=True but arrow-odbc is not installed (pip install arrow-odbc)")
             if arrow_odbc is not None and (self.fast or (self.fast is None and self.fast_failure is None)):
-                batches = self._fast(arrow_odbc, dbms, family, sql, params, names)
+                batches = self._fast(arrow_odbc, dbms, family, sql, params, names, cursor_at)
                 try:
                     first = next(batches)
                 except _FastUnavailable as exc:
@@ -511,7 +495,7 @@ class OdbcExtract:
             self.route = "pyodbc"
             if dbms == MYSQL:
                 _mysql_converters(conn)
-            yield from self._slow(conn, sql, params, names)
+            yield from self._slow(conn, sql, params, names, cursor_at)
         finally:
             conn.close()
 
@@ -543,12 +527,7 @@ class OdbcExtract:
                 sql += f" WHERE {_quote(found, q)} > ?"
         return sql, names
 
-    def _cursor_index(self, names: list[str]) -> int | None:
-        if self._cursor is None:
-            return None
-        return names.index(pick_column(self._cursor, names))
-
-    def _fast(self, arrow_odbc, dbms, family, sql, params, names) -> Iterator[pa.RecordBatch]:
+    def _fast(self, arrow_odbc, dbms, family, sql, params, names, cursor_at) -> Iterator[pa.RecordBatch]:
         """Batches through arrow-odbc, re-chunked to `batch_rows`. Raises _FastUnavailable if it
         fails before the first batch is handed out."""
         target = self._target
@@ -556,8 +535,6 @@ class OdbcExtract:
         handed_out = False
         rows_seen = 0
         top = CursorMax()
-        pending: list[pa.RecordBatch] = []
-        pending_rows = 0
         aconn = reader = None
         try:
             try:
@@ -586,42 +563,36 @@ class OdbcExtract:
                 )
             except (arrow_odbc.Error, SourceError, _Unbindable) as exc:
                 raise _FastUnavailable(cstr.scrub(_driver_message(exc), target.secrets)) from None
-            cursor_at = None
-            while True:
-                try:
-                    batch = next(reader)
-                except StopIteration:
-                    break
-                except arrow_odbc.Error as exc:
-                    msg = target.message(exc)
-                    if not handed_out:
-                        raise _FastUnavailable(msg) from None
-                    self.fast_failure = msg
-                    hint = ""
-                    if "truncation" in msg:
-                        hint = (
-                            " (a value is longer than the fast reader's buffer for its column, at most "
-                            f"{MAX_TEXT_BYTES} bytes; read this stream with fast=False — this extract's "
-                            "next iteration does)"
-                        )
-                    raise self._error(f"reading {self.what} failed after {rows_seen} rows: {msg}{hint}") from None
-                if cursor_at is None and self._cursor is not None:
-                    cursor_at = self._cursor_index(batch.schema.names)
-                texts = []
-                for i, col in enumerate(batch.columns):
-                    texts.append(text_array(col))
-                    if i == cursor_at:
-                        top.offer(_typed_max(col, original.get(batch.schema.names[i])))
-                rows_seen += batch.num_rows
-                pending.append(pa.RecordBatch.from_arrays(texts, names=names))
-                pending_rows += batch.num_rows
-                while pending_rows >= self.batch_rows:
-                    out, pending = _take(pending, self.batch_rows)
-                    pending_rows -= out.num_rows
-                    handed_out = True
-                    yield out
-            if pending_rows:
-                out, pending = _take(pending, pending_rows)
+
+            def converted() -> Iterator[pa.RecordBatch]:
+                nonlocal rows_seen
+                while True:
+                    try:
+                        batch = next(reader)
+                    except StopIteration:
+                        return
+                    except arrow_odbc.Error as exc:
+                        msg = target.message(exc)
+                        if not handed_out:
+                            raise _FastUnavailable(msg) from None
+                        self.fast_failure = msg
+                        hint = ""
+                        if "truncation" in msg:
+                            hint = (
+                                " (a value is longer than the fast reader's buffer for its column, at most "
+                                f"{MAX_TEXT_BYTES} bytes; read this stream with fast=False — this extract's "
+                                "next iteration does)"
+                            )
+                        raise self._error(f"reading {self.what} failed after {rows_seen} rows: {msg}{hint}") from None
+                    texts = []
+                    for i, col in enumerate(batch.columns):
+                        texts.append(text_array(col))
+                        if i == cursor_at:
+                            top.offer(_typed_max(col, original.get(batch.schema.names[i])))
+                    rows_seen += batch.num_rows
+                    yield pa.RecordBatch.from_arrays(texts, names=names)
+
+            for out in rechunk(converted(), self.batch_rows):
                 handed_out = True
                 yield out
             if rows_seen == 0:
@@ -632,10 +603,9 @@ class OdbcExtract:
             reader = None
             aconn = None
 
-    def _slow(self, conn, sql, params, names) -> Iterator[pa.RecordBatch]:
+    def _slow(self, conn, sql, params, names, cursor_at) -> Iterator[pa.RecordBatch]:
         """Batches through pyodbc fetchmany, typed Python columns turned into Arrow and text."""
         pyodbc = _pyodbc()
-        cursor_at = self._cursor_index(names)
         top = CursorMax()
         rows_seen = 0
         cur = conn.cursor()
@@ -655,39 +625,13 @@ class OdbcExtract:
                     ) from exc
                 if not rows:
                     break
-                texts = []
-                for i, values in enumerate(zip(*rows)):
-                    text, typed = fetched_column(values)
-                    texts.append(text)
-                    if i == cursor_at:
-                        # Maximum of the typed values, before rendering (text order is not value order).
-                        if typed is not None:
-                            top.offer(pc.max(typed).as_py())
-                        else:
-                            for v in values:
-                                if not (isinstance(v, Decimal) and v.is_nan()) and not _is_nan(v):
-                                    top.offer(v)
                 rows_seen += len(rows)
-                yield pa.RecordBatch.from_arrays(texts, names=names)
+                yield rows_batch(rows, names, cursor_at, top)
         finally:
             cur.close()
         if rows_seen == 0:
             yield empty_batch(names)
         self.high_watermark = render_value(top.value)
-
-
-def _is_nan(v: object) -> bool:
-    return isinstance(v, float) and math.isnan(v)
-
-
-def _take(pending: list[pa.RecordBatch], n: int) -> tuple[pa.RecordBatch, list[pa.RecordBatch]]:
-    """The first `n` rows of the pending batches as one batch, and what is left."""
-    if len(pending) == 1 and pending[0].num_rows == n:
-        return pending[0], []
-    table = pa.Table.from_batches(pending)
-    head = table.slice(0, n).combine_chunks()
-    out = head.to_batches()[0] if head.num_rows else empty_batch(table.schema.names)
-    return out, table.slice(n).to_batches()
 
 
 def read_odbc(

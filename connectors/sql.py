@@ -24,19 +24,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from decimal import Decimal
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 from connectors.errors import SourceError
-from connectors.extract_request import CursorMax, check_extract, pick_column
-from connectors.text import empty_batch, fetched_column, render_value
+from connectors.extract_request import CursorMax, Extract, check_extract, pick_column, rows_batch
+from connectors.text import empty_batch, render_value
 
 DEFAULT_BATCH_ROWS = 50_000
 DEFAULT_RETRY_DELAYS = (0.5, 1.0)  # seconds between connection attempts: 3 attempts in all
@@ -236,7 +234,7 @@ class _SaCatalog:
             probe.close()
 
 
-class SqlExtract:
+class SqlExtract(Extract):
     """An iterable of text record batches from one table or query.
 
     Iterating opens a connection, streams the rows and closes it. At least one
@@ -265,28 +263,13 @@ class SqlExtract:
         engine_forced: bool = True,
         typed: bool = False,
     ) -> None:
+        super().__init__(source=source, stream=stream, table=table, query=query, cursor=cursor, since=since,
+                         batch_rows=batch_rows, retry_delays=retry_delays)
         self.url = url
         self.typed = typed
-        self.source = source
-        self.stream = stream
-        self._table = table
-        self._query = query
-        self._cursor = cursor
-        self.since = since
-        self.batch_rows = batch_rows
-        self.retry_delays = tuple(retry_delays)
-        self.high_watermark: str | None = None
-        self.columns: list[str] | None = None
         self.engine = engine
         self.engine_forced = engine_forced
         self.fallback_reason: str | None = None
-
-    @property
-    def what(self) -> str:
-        return f"table {'.'.join(self._table)}" if self._table else "query"
-
-    def _error(self, detail: str) -> SourceError:
-        return SourceError(detail, source=self.source, stream=self.stream)
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         self.high_watermark = None
@@ -333,40 +316,14 @@ class SqlExtract:
         finally:
             engine.dispose()
 
-    def _result_columns(self, names: list[str]) -> int | None:
-        """Check the result's column names; the position of the cursor column (None: no cursor)."""
-        if len(set(names)) != len(names):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            raise self._error(f"{self.what} returns duplicate column names {dupes}")
-        self.columns = names
-        if self._cursor is None:
-            return None
-        found = pick_column(self._cursor, names)
-        if found is None:
-            raise self._error(f"cursor column {self._cursor!r} is not among the columns of {self.what}")
-        return names.index(found)
-
     def _batches(self, result: sa.CursorResult, names: list[str]) -> Iterator[pa.RecordBatch]:
         cursor_at = self._result_columns(names)
         top = CursorMax()
         rows_seen = 0
         try:
             for rows in result.partitions(self.batch_rows):
-                columns = list(zip(*rows))
-                texts = []
-                for i, values in enumerate(columns):
-                    text, typed = fetched_column(values)
-                    texts.append(text)
-                    if i == cursor_at:
-                        # Maximum of the typed values, before rendering (text order is not value order).
-                        if typed is not None:
-                            top.offer(pc.max(typed).as_py())
-                        else:
-                            for v in values:
-                                if not (isinstance(v, Decimal) and v.is_nan()):
-                                    top.offer(v)
                 rows_seen += len(rows)
-                yield pa.RecordBatch.from_arrays(texts, names=names)
+                yield rows_batch(rows, names, cursor_at, top)
         except sa.exc.DBAPIError as exc:
             raise self._error(
                 f"reading {self.what} failed after {rows_seen} rows: {_driver_message(exc, self.url)}"

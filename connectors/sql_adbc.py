@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -57,7 +57,7 @@ from sqlalchemy.engine import URL
 from connectors.errors import SourceError
 from connectors.extract_request import CursorMax
 from connectors.sql import CONNECT_TIMEOUT_S, _scrub, mask_url
-from connectors.text import BEIJING, empty_batch, float_text, render_value, text_array
+from connectors.text import BEIJING, empty_batch, float_text, rechunk, render_value, text_array
 
 if TYPE_CHECKING:
     from connectors.sql import SqlExtract
@@ -341,24 +341,6 @@ def _plan(schema: pa.Schema) -> list[tuple[Callable, Callable]]:
     return plan
 
 
-def _rechunk(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
-    """Batches of exactly `size` rows (the last one shorter), zero-copy where possible."""
-    held: list[pa.RecordBatch] = []
-    count = 0
-    for batch in batches:
-        offset = 0
-        while offset < batch.num_rows:
-            take = min(size - count, batch.num_rows - offset)
-            held.append(batch.slice(offset, take))
-            count += take
-            offset += take
-            if count == size:
-                yield held[0] if len(held) == 1 else pa.concat_batches(held)
-                held, count = [], 0
-    if held:
-        yield held[0] if len(held) == 1 else pa.concat_batches(held)
-
-
 # ---------------------------------------------------------------- extraction
 
 
@@ -417,7 +399,7 @@ def _read(ex: SqlExtract, dbapi, cur) -> Iterator[pa.RecordBatch]:
     emitted = False
     try:
         # Re-cut the typed batches (cheaper to concatenate than their text), then render.
-        for raw in _rechunk(typed_batches(), ex.batch_rows):
+        for raw in rechunk(typed_batches(), ex.batch_rows):
             columns = [convert(raw.column(i)) for i, (convert, _) in enumerate(plan)]
             if cursor_at is not None:
                 # Maximum of the typed values, before rendering (text order is not value order).

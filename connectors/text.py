@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -110,6 +110,24 @@ def strings_batch(names: list[str], columns: list[list[str | None]]) -> pa.Recor
 def empty_batch(names: list[str]) -> pa.RecordBatch:
     """Zero rows, the given text columns: lets a caller see the columns of an empty source."""
     return strings_batch(names, [[] for _ in names])
+
+
+def rechunk(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """Batches of exactly `size` rows (the last one shorter), zero-copy where possible."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        offset = 0
+        while offset < batch.num_rows:
+            take = min(size - count, batch.num_rows - offset)
+            held.append(batch.slice(offset, take))
+            count += take
+            offset += take
+            if count == size:
+                yield held[0] if len(held) == 1 else pa.concat_batches(held)
+                held, count = [], 0
+    if held:
+        yield held[0] if len(held) == 1 else pa.concat_batches(held)
 
 
 def slices(batch: pa.RecordBatch, batch_rows: int):
