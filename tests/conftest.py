@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.config import FieldSpec, StreamConfig
 from pipelines.demo_data import id_check_char, uscc_check_char
 
 
@@ -15,6 +16,38 @@ def uscc(body17: str) -> str:
 def resident_id(body17: str) -> str:
     """Complete a 17-digit body with its GB 11643-1999 check character."""
     return body17 + id_check_char(body17)
+
+
+DEPT = uscc("11150000MB0000000")  # the department that registers test sources (valid USCC)
+
+
+def stream(entity: str, fields: dict, key=("ID",), cursor=None) -> StreamConfig:
+    """A test stream of source `t` into `entity`: `fields` maps a field to a column name or FieldSpec keys."""
+    specs = {
+        name: FieldSpec(name=name, column=spec) if isinstance(spec, str) else FieldSpec(name=name, **spec)
+        for name, spec in fields.items()
+    }
+    return StreamConfig(source="t", name=entity, entity=entity, key=tuple(key), fields=specs, table="X", cursor=cursor)
+
+
+def load(con, st: StreamConfig, rows: dict):
+    """Load one batch of text columns through the real loader."""
+    import pyarrow as pa
+
+    from warehouse.loading import load_batch, register_source
+
+    register_source(con, st, department=DEPT, label="test", kind="sql")
+    return load_batch(con, st, [pa.record_batch({k: pa.array(v, pa.string()) for k, v in rows.items()})])
+
+
+@pytest.fixture
+def with_refs(warehouse):
+    """A warehouse holding one department (DEPT, region 150000) and one matter (XK001, 150100)."""
+    load(warehouse, stream("department", {"dept_code": "C", "name": "N", "region_code": "R"}, key=("C",)),
+         {"C": [DEPT], "N": ["住建厅"], "R": ["150000"]})
+    load(warehouse, stream("matter", {"matter_code": "M", "name": "N", "region_code": "R"}, key=("M", "R")),
+         {"M": ["XK001"], "N": ["建筑工程施工许可"], "R": ["150100"]})
+    return warehouse
 
 
 @pytest.fixture

@@ -11,40 +11,25 @@ import re
 from collections import Counter
 from urllib.parse import unquote
 
-import pyarrow as pa
 import pytest
 
 pytest.importorskip("great_expectations")
 pytest.importorskip("duckdb_engine")
 
-from pipelines.config import FieldSpec, StreamConfig
+from pipelines.config import StreamConfig
 from quality.gx_duckdb import build_data_docs, validate_stage
 from quality.gx_suites import build_suite
 from quality.row_rules import ALL_RULES, violations_query
-from tests.conftest import resident_id, uscc
-from warehouse.loading import load_batch, raw_table, register_source
+from tests.conftest import DEPT, load, resident_id, stream, uscc
+from warehouse.loading import raw_table
 from warehouse.model import ENTITIES
 from warehouse.normalise import stage_query
 from warehouse.sql import Params
 
-DEPT = uscc("11150000MB0000000")
 HOLDER = uscc("91150100MA0000001")
 PERSON = resident_id("15010219850101123")
 BAD_USCC = HOLDER[:-1] + ("0" if HOLDER[-1] != "0" else "1")
 BAD_ID = PERSON[:-1] + ("0" if PERSON[-1] != "0" else "1")
-
-
-def stream(entity: str, fields: dict, key=("ID",)) -> StreamConfig:
-    specs = {
-        name: FieldSpec(name=name, column=spec) if isinstance(spec, str) else FieldSpec(name=name, **spec)
-        for name, spec in fields.items()
-    }
-    return StreamConfig(source="t", name=entity, entity=entity, key=tuple(key), fields=specs, table="X")
-
-
-def load(con, st: StreamConfig, rows: dict):
-    register_source(con, st, department=DEPT, label="test", kind="sql")
-    return load_batch(con, st, [pa.record_batch({k: pa.array(v, pa.string()) for k, v in rows.items()})])
 
 
 def stage(con, st: StreamConfig, batch_id: str, table: str = "hub_stage") -> None:
@@ -72,15 +57,6 @@ def quarantined(con, batch_id: str) -> Counter:
         "SELECT reason, count(*) FROM quality.quarantine WHERE _batch_id = $1 GROUP BY reason", [batch_id]
     )
     return Counter(dict(rows.fetchall()))
-
-
-@pytest.fixture
-def with_refs(warehouse):
-    depts = stream("department", {"dept_code": "C", "name": "N", "region_code": "R"}, key=("C",))
-    load(warehouse, depts, {"C": [DEPT], "N": ["住建厅"], "R": ["150000"]})
-    matters = stream("matter", {"matter_code": "M", "name": "N", "region_code": "R"}, key=("M", "R"))
-    load(warehouse, matters, {"M": ["XK001"], "N": ["建筑工程施工许可"], "R": ["150100"]})
-    return warehouse
 
 
 LICENSE = stream(

@@ -4,37 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pyarrow as pa
-import pytest
+from tests.conftest import DEPT, load, resident_id, stream, uscc
 
-from pipelines.config import FieldSpec, StreamConfig
-from tests.conftest import resident_id, uscc
-from warehouse.loading import load_batch, register_source
-
-DEPT = uscc("11150000MB0000000")
 HOLDER = uscc("91150100MA0000001")
 PERSON = resident_id("15010219850101123")
-
-
-def stream(entity: str, fields: dict, key=("ID",), cursor=None) -> StreamConfig:
-    specs = {}
-    for name, spec in fields.items():
-        specs[name] = FieldSpec(name=name, column=spec) if isinstance(spec, str) else FieldSpec(name=name, **spec)
-    return StreamConfig(source="t", name=entity, entity=entity, key=tuple(key), fields=specs, table="X", cursor=cursor)
-
-
-def load(con, st: StreamConfig, rows: dict) -> object:
-    register_source(con, st, department=DEPT, label="test", kind="sql")
-    return load_batch(con, st, [pa.record_batch({k: pa.array(v, pa.string()) for k, v in rows.items()})])
-
-
-@pytest.fixture
-def with_refs(warehouse):
-    depts = stream("department", {"dept_code": "C", "name": "N", "region_code": "R"}, key=("C",))
-    load(warehouse, depts, {"C": [DEPT], "N": ["住建厅"], "R": ["150000"]})
-    matters = stream("matter", {"matter_code": "M", "name": "N", "region_code": "R"}, key=("M", "R"))
-    load(warehouse, matters, {"M": ["XK001"], "N": ["建筑工程施工许可"], "R": ["150100"]})
-    return warehouse
 
 
 def reasons(con, entity):
