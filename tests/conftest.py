@@ -50,6 +50,33 @@ def with_refs(warehouse):
     return warehouse
 
 
+PG_URLS = ["postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test"]
+
+
+def find_pg_url() -> str | None:
+    """The URL of the live PostgreSQL `test` database (trust auth), or None when none answers."""
+    import sqlalchemy as sa
+
+    for url in PG_URLS:
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect():
+                return url
+        except sa.exc.OperationalError:
+            continue
+        finally:
+            engine.dispose()
+    return None
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    url = find_pg_url()
+    if url is None:
+        pytest.skip("no PostgreSQL at 127.0.0.1:5432/test")
+    return url
+
+
 @pytest.fixture
 def warehouse(tmp_path):
     from warehouse.connection import connect

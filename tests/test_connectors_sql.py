@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from connectors.errors import SourceError
 from connectors.sql import check_connection, mask_url, read_sql
 
-PG_URLS = ["postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test"]
 MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
 FAST = (0.05, 0.05)  # retry delays for tests that expect a connection failure
 
@@ -125,20 +124,6 @@ def test_sqlite_errors(sqlite_url, tmp_path):
 # ---------------------------------------------------------------- PostgreSQL
 
 
-@pytest.fixture(scope="module")
-def pg_url():
-    for url in PG_URLS:
-        engine = sa.create_engine(
-            url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool
-        )
-        try:
-            with engine.connect():
-                return url
-        except sa.exc.OperationalError:
-            continue
-        finally:
-            engine.dispose()
-    pytest.skip("no PostgreSQL at 127.0.0.1:5432/test")
 
 
 @pytest.fixture

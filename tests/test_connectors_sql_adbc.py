@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from connectors import sql as sql_mod
 from connectors.errors import SourceError
 from connectors.sql import read_sql
+from tests.conftest import find_pg_url
 
-PG_URLS = ["postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test"]
 ENGINES = ["adbc", "sqlalchemy"]
 FAST = (0.05, 0.05)  # retry delays for tests that expect a connection failure
 
@@ -30,27 +30,6 @@ pytest.importorskip("adbc_driver_postgresql")
 
 def _sa_engine(url: str) -> sa.Engine:
     return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool)
-
-
-def find_pg_url() -> str | None:
-    for url in PG_URLS:
-        engine = _sa_engine(url)
-        try:
-            with engine.connect():
-                return url
-        except sa.exc.OperationalError:
-            continue
-        finally:
-            engine.dispose()
-    return None
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    url = find_pg_url()
-    if url is None:
-        pytest.skip("no PostgreSQL at 127.0.0.1:5432/test")
-    return url
 
 
 ROWS = """
