@@ -16,6 +16,7 @@ from warehouse.loading import (
     LedgerEntry,
     load_batch,
     loaded_files,
+    record_ctime,
     record_file,
     register_source,
     watermark,
@@ -102,9 +103,11 @@ def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamC
     ready = list_ready_files(folder, opts["pattern"], source=source.name, stream=stream.name, settle_seconds=settle,
                              known=known)
     for f in ready:
-        if (f.relpath, f.size, f.sha256) in done:
-            continue
         entry = LedgerEntry(f.relpath, f.size, f.sha256, f.ctime_ns)
+        if (f.relpath, f.size, f.sha256) in done:
+            if done[(f.relpath, f.size, f.sha256)] is None:  # ledgered before ctime was kept
+                record_ctime(con, stream, entry)
+            continue
         try:
             batches = read_file(
                 f,

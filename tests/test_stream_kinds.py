@@ -140,6 +140,11 @@ def test_exchange_folder_loads_each_file_once_and_names_a_broken_one(tmp_path, w
     assert (third.extracted, third.errors) == (0, [])
     # The ledger keeps each file's inode change time, so settled files are not hashed again.
     assert warehouse.execute("SELECT count(*) FROM meta.files WHERE ctime_ns IS NULL").fetchone()[0] == 0
+    # A ledger written before ctime was kept gets it at the next run, and still loads nothing again.
+    warehouse.execute("UPDATE meta.files SET ctime_ns = NULL")
+    fourth = run_stream(warehouse, config, stream)
+    assert (fourth.extracted, fourth.errors) == (0, [])
+    assert warehouse.execute("SELECT count(*) FROM meta.files WHERE ctime_ns IS NULL").fetchone()[0] == 0
     names = {n for (n,) in warehouse.execute("SELECT name FROM core.department").fetchall()}
     assert names == {n for _, n, _ in good}
 

@@ -91,6 +91,14 @@ def loaded_files(con, stream: StreamConfig) -> dict[tuple[str, int, str], int | 
     return {(p, s, h): c for p, s, h, c in rows}
 
 
+def record_ctime(con, stream: StreamConfig, file: LedgerEntry) -> None:
+    """Give a file ledgered without its ctime (by an older version) the one just seen."""
+    con.execute(
+        "UPDATE meta.files SET ctime_ns = $1 WHERE _source = $2 AND path = $3 AND size = $4 AND sha256 = $5",
+        [file.ctime_ns, stream.qualified_name, file.path, file.size, file.sha256],
+    )
+
+
 def record_file(con, stream: StreamConfig, file: LedgerEntry, batch_id: str) -> None:
     con.execute(
         "INSERT INTO meta.files (_source, path, size, sha256, _batch_id, loaded_at, ctime_ns)"
