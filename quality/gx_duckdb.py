@@ -411,7 +411,7 @@ def build_data_docs(results: Iterable, out_dir: str | Path, *, fresh: Iterable[s
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
                 run_id=_run_id(vr, name),
-                batch_identifier=vr.batch_id or DATASOURCE,
+                batch_identifier=DATASOURCE,  # not vr.batch_id: GX's JSON does not keep it, the page path must
             )
             ctx.validation_results_store.set(key, vr)
             keys[name] = key

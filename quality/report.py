@@ -153,14 +153,17 @@ def _kept_validations(out: Path, fresh: list[dict]) -> list:
         (folder / f"{summary['entity']}.json").write_text(
             json.dumps(summary["validation_result"].to_json_dict(), ensure_ascii=False), encoding="utf-8"
         )
+    this_run = {f"{summary['entity']}.json" for summary in fresh}
     schema = ExpectationSuiteValidationResultSchema()
     kept = []
     for path in sorted(folder.glob("*.json")):
+        if path.name in this_run:
+            continue
         try:
             kept.append(schema.load(json.loads(path.read_text(encoding="utf-8"))))
         except Exception:  # noqa: BLE001 - a stale or foreign file must not stop the report
             continue
-    return kept
+    return kept + [summary["validation_result"] for summary in fresh]
 
 
 def build_report(con, out_dir: str | Path) -> Path:
