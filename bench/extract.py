@@ -220,12 +220,12 @@ def child_hub(sources: Path, warehouse: Path) -> int:
     import pyarrow.dataset  # noqa: F401
 
     import quality.gx_duckdb  # noqa: F401
-    from pipelines.config import load_config
     from pipelines.definitions import build_definitions  # noqa: F401
-    from pipelines.runner import run_all
+    from pipelines.runner import run
 
-    config = load_config(sources)
-    summary = run_all(config, str(warehouse))
+    # What `hub run` does: check the sources file, plan the run (only streams with something new
+    # and what depends on them, pipelines/run_plan.py), run it.
+    summary = run(sources, str(warehouse))
     meta = summary.streams.get("bench.cases", {})
     # Work: from the first step (the first source connection) to the last step's last commit, as
     # Dagster timed them; the run set-up (instance, plan) is in process_seconds.

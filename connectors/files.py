@@ -62,26 +62,8 @@ def _same(a: os.stat_result, b: os.stat_result) -> bool:
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
-def list_ready_files(
-    folder: Path,
-    pattern: str,
-    *,
-    source: str,
-    stream: str,
-    settle_seconds: float = 1.0,
-    known: Mapping[tuple[str, int, int], str] | None = None,
-) -> list[DropFile]:
-    """Settled files under `folder` matching the glob `pattern` (``**`` allowed), by relpath.
-
-    Temporary and hidden names are skipped. Files modified less than
-    `settle_seconds` ago are waited for (at most `settle_seconds`, once for
-    all of them) and skipped if they changed meanwhile: they are still being
-    written and will be offered next time. `known` maps (relpath, size,
-    ctime_ns) of files hashed before to their SHA-256: a folder that keeps
-    years of drops is not read again at every run, only listed. (The inode
-    change time, not mtime: `rsync -t` or `touch -d` can give a rewritten file
-    its old mtime, never its old ctime.)
-    """
+def _listed(folder: Path, pattern: str, *, source: str, stream: str) -> list[tuple[str, Path, os.stat_result]]:
+    """(relpath, path, stat) of the regular files matching `pattern`, temporary names left out."""
     folder = Path(folder)
     if not folder.is_dir():
         raise SourceError(
@@ -113,7 +95,30 @@ def list_ready_files(
         if stat.S_ISREG(st.st_mode):
             found.append((rel.as_posix(), path, st))
     found.sort(key=lambda item: item[0])
+    return found
 
+
+def list_ready_files(
+    folder: Path,
+    pattern: str,
+    *,
+    source: str,
+    stream: str,
+    settle_seconds: float = 1.0,
+    known: Mapping[tuple[str, int, int], str] | None = None,
+) -> list[DropFile]:
+    """Settled files under `folder` matching the glob `pattern` (``**`` allowed), by relpath.
+
+    Temporary and hidden names are skipped. Files modified less than
+    `settle_seconds` ago are waited for (at most `settle_seconds`, once for
+    all of them) and skipped if they changed meanwhile: they are still being
+    written and will be offered next time. `known` maps (relpath, size,
+    ctime_ns) of files hashed before to their SHA-256: a folder that keeps
+    years of drops is not read again at every run, only listed. (The inode
+    change time, not mtime: `rsync -t` or `touch -d` can give a rewritten file
+    its old mtime, never its old ctime.)
+    """
+    found = _listed(folder, pattern, source=source, stream=stream)
     settle_ns = int(settle_seconds * 1e9)
     now = time.time_ns()
     young = {rel for rel, _, st in found if now - st.st_mtime_ns < settle_ns}
@@ -214,20 +219,20 @@ def folder_signature(folder: Path, pattern: str) -> str:
     Cheap enough for a sensor to call every minute: it changes when a file arrives or changes.
     """
     digest = hashlib.sha256()
-    folder = Path(folder)
-    if not folder.is_dir():
+    try:
+        found = _listed(Path(folder), pattern, source="", stream="")
+    except SourceError:
         return "missing"
-    entries = []
-    for path in folder.glob(pattern):
-        rel = path.relative_to(folder)
-        if any(_is_temporary(part) for part in rel.parts):
-            continue
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue
-        if stat.S_ISREG(st.st_mode):
-            entries.append(f"{rel.as_posix()}\t{st.st_size}\t{st.st_mtime_ns}")
+    entries = [f"{rel}\t{st.st_size}\t{st.st_mtime_ns}" for rel, _, st in found]
     for entry in sorted(entries):
         digest.update(entry.encode("utf-8", "surrogateescape") + b"\n")
     return digest.hexdigest()[:16]
+
+
+def unledgered_files(
+    folder: Path, pattern: str, ledger: set[tuple[str, int, int]], *, source: str, stream: str
+) -> list[str]:
+    """Relpaths of matching files whose (relpath, size, ctime_ns) the ledger does not hold: what a
+    run of the stream would hash and perhaps load. Only lists the folder, reads no file."""
+    found = _listed(Path(folder), pattern, source=source, stream=stream)
+    return [rel for rel, _, st in found if (rel, st.st_size, st.st_ctime_ns) not in ledger]

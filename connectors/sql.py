@@ -291,6 +291,25 @@ class SqlExtract(Extract):
                     self._fall_back(str(why))
         yield from self._sqlalchemy_batches()
 
+    def has_rows(self) -> bool:
+        """Whether the extract would read at least one row, asked with LIMIT 1 (the cursor's
+        index answers it): lets a run skip a stream with nothing past its watermark."""
+        engine = _engine(self.url, source=self.source)
+        try:
+            with _connect(engine, source=self.source, retry_delays=self.retry_delays) as conn:
+                try:
+                    _beijing_session(conn)
+                    rows = sa.text(self._select(conn)).columns().subquery("hub_probe")
+                    probe = sa.select(sa.literal_column("1")).select_from(rows).limit(1)
+                    params = {} if self.since is None else {"since": self.since}
+                    return conn.execute(probe, params).first() is not None
+                except sa.exc.DBAPIError as exc:
+                    raise self._error(
+                        f"cannot read {self.what} from {mask_url(self.url)}: {_driver_message(exc, self.url)}"
+                    ) from exc
+        finally:
+            engine.dispose()
+
     def _fall_back(self, reason: str) -> None:
         self.engine = "sqlalchemy"
         self.fallback_reason = reason

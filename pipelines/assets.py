@@ -175,8 +175,11 @@ def recognition_findings(warehouse: WarehouseResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values()), **counts})
 
 
+REPORT_KEY = dg.AssetKey(["quality", "report"])
+
+
 @dg.asset(
-    key=dg.AssetKey(["quality", "report"]),
+    key=REPORT_KEY,
     group_name="quality",
     kinds={"html"},
     description=(

@@ -23,7 +23,8 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     print(f"sources: {sources}\nwarehouse: {mask_target(target)}")
     try:
-        summary = run(sources, target, log_level="DEBUG" if args.verbose else "WARNING")
+        summary = run(sources, target, log_level="DEBUG" if args.verbose else "WARNING",
+                      everything=getattr(args, "all", False))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -59,9 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         description="Licensing data hub (相对集中行政许可权改革数据共享枢纽): sources → warehouse → share.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    run_p = sub.add_parser("run", help="materialise every asset for HUB_SOURCES into HUB_WAREHOUSE")
+    run_p = sub.add_parser(
+        "run",
+        help="extract what is new for HUB_SOURCES into HUB_WAREHOUSE (the first run of a day: every asset)",
+    )
     run_p.add_argument("--sources", help="sources file (default: $HUB_SOURCES, else the demo's)")
     run_p.add_argument("--warehouse", help="DuckDB file (default: $HUB_WAREHOUSE, else data/warehouse.duckdb)")
+    run_p.add_argument("--all", action="store_true",
+                       help="materialise every asset and check, not only the streams with something new")
     run_p.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step log")
     run_p.set_defaults(func=_run)
     demo_p = sub.add_parser("demo", help="write the demo source systems, then run everything on them")

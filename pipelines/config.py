@@ -97,6 +97,20 @@ class SourceConfig:
     batch_rows: int = 50_000
 
 
+def declaration_sha(source: SourceConfig, stream: StreamConfig) -> str:
+    """A fingerprint of what the sources file says about one stream (its source's connection as
+    written, with ${VAR} unresolved, so no secret enters it): a changed declaration reruns the stream."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    declared = {
+        "source": {k: v for k, v in asdict(source).items() if k != "streams"},
+        "stream": asdict(stream),
+    }
+    return hashlib.sha256(json.dumps(declared, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class HubConfig:
     path: Path

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from connectors.errors import SourceError
-from pipelines.config import HubConfig, SourceConfig, StreamConfig, resolve_env
+from pipelines.config import HubConfig, SourceConfig, StreamConfig, declaration_sha, resolve_env
 from warehouse.loading import (
     BatchResult,
     LedgerEntry,
@@ -105,7 +105,7 @@ def _extract_files(con, config: HubConfig, source: SourceConfig, stream: StreamC
     for f in ready:
         entry = LedgerEntry(f.relpath, f.size, f.sha256, f.ctime_ns)
         if (f.relpath, f.size, f.sha256) in done:
-            if done[(f.relpath, f.size, f.sha256)] is None:  # ledgered before ctime was kept
+            if done[(f.relpath, f.size, f.sha256)] != f.ctime_ns:  # same content, inode changed
                 record_ctime(con, stream, entry)
             continue
         try:
@@ -204,7 +204,8 @@ EXTRACTORS = {"sql": _extract_sql, "odbc": _extract_odbc, "file": _extract_files
 def run_stream(con, config: HubConfig, stream: StreamConfig) -> StreamResult:
     """Extract and load one stream; raises SourceError when the source could not be read at all."""
     source = config.sources[stream.source]
-    register_source(con, stream, department=source.department, label=source.label, kind=source.kind)
+    register_source(con, stream, department=source.department, label=source.label, kind=source.kind,
+                    config_sha=declaration_sha(source, stream))
     result = StreamResult(stream=stream.qualified_name)
     extractor = EXTRACTORS.get(source.kind)
     if extractor is None:

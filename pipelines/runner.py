@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from pipelines.config import ConfigError, HubConfig, check_environment, load_config, resolve_env
+from pipelines.run_plan import CHANGED, RunPlan, begin_run, finish_run, plan_everything, plan_run
 
 
 @dataclass
@@ -23,6 +24,9 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0  # the whole call, Dagster's run set-up included
     work_seconds: float = 0.0  # first step started → last step finished
+    scope: str = "all"  # run_plan.ALL or run_plan.CHANGED
+    reason: str = ""  # why that scope
+    not_run: list[str] = field(default_factory=list)  # streams left out: nothing new
 
 
 def preflight(config: HubConfig) -> list[str]:
@@ -94,20 +98,33 @@ def _instance():
     return dg.DagsterInstance.ephemeral()
 
 
-def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING") -> RunSummary:
-    """Materialise every asset and check of the sources file into the warehouse `target`."""
+def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan: RunPlan | None = None) -> RunSummary:
+    """Materialise the assets and checks of `plan` (default: every one) into the warehouse `target`;
+    the run is recorded in meta.last_run."""
     import dagster as dg
 
+    from pipelines.assets import REPORT_KEY, stream_key
     from pipelines.definitions import ALL_JOB, build_definitions
     from pipelines.resources import WarehouseResource
 
     started = time.monotonic()
+    plan = plan or plan_everything(config, "every asset")
     defs = build_definitions(config, WarehouseResource(target=target))
     job = defs.resolve_job_def(ALL_JOB)
+    selection = None
+    if plan.scope == CHANGED:
+        chosen = [stream_key(s) for s in config.streams() if s.qualified_name in plan.streams]
+        selection = sorted(
+            (dg.AssetSelection.assets(*chosen).downstream() | dg.AssetSelection.assets(REPORT_KEY))
+            .resolve(defs.resolve_asset_graph())
+        )
+    begin_run(target, plan)
     with _instance() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
+            run_id=plan.run_id,
+            asset_selection=selection,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         steps = [
@@ -115,7 +132,8 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING") -> Ru
             for entry in instance.all_logs(result.run_id)
             if entry.dagster_event is not None
         ]
-    summary = RunSummary(success=result.success)
+    summary = RunSummary(success=result.success, scope=plan.scope, reason=plan.reason,
+                         not_run=[s.qualified_name for s in config.streams() if s.qualified_name not in plan.streams])
     starts = [t for kind, t in steps if kind == dg.DagsterEventType.STEP_START]
     ends = [t for kind, t in steps if kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)]
     if starts and ends:
@@ -146,16 +164,20 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING") -> Ru
                 else:  # findings are results, not failures
                     count = ev.metadata.get("count")
                     summary.warnings.append(name + (f": {count.value}" if count is not None else ""))
+    finish_run(target, plan, summary.success)
     summary.seconds = time.monotonic() - started
     return summary
 
 
 def format_summary(summary: RunSummary) -> str:
-    lines = [f"{'source stream':<28} {'extracted':>10} {'loaded':>10} {'quarantined':>12}"]
+    lines = [f"run: {summary.scope} — {summary.reason}"] if summary.reason else []
+    lines.append(f"{'source stream':<28} {'extracted':>10} {'loaded':>10} {'quarantined':>12}")
     for stream, meta in sorted(summary.streams.items()):
         lines.append(
             f"{stream:<28} {meta.get('extracted', 0):>10} {meta.get('loaded', 0):>10} {meta.get('quarantined', 0):>12}"
         )
+    for stream in summary.not_run:
+        lines.append(f"{stream:<28} {0:>10} {0:>10} {0:>12}   (nothing new: not run)")
     if summary.core:
         lines.append("")
         lines.append("core rows: " + ", ".join(f"{k} {v}" for k, v in summary.core.items()))
@@ -180,13 +202,21 @@ def check_warehouse(target: str) -> None:
         )
 
 
-def run(sources: str | os.PathLike, target: str, *, log_level: str = "WARNING") -> RunSummary:
+def run(sources: str | os.PathLike, target: str, *, log_level: str = "WARNING", everything: bool = False) -> RunSummary:
+    """`hub run`: check the sources file, then run what the plan (pipelines/run_plan.py) selects."""
+    started = time.monotonic()
     config = load_config(sources)
     check_environment(config)
     check_warehouse(target)
     for warning in preflight(config):
         print(f"warning: {warning}")
-    return run_all(config, target, log_level=log_level)
+    plan = plan_run(config, target, everything=everything)
+    if plan.nothing_to_do:
+        # Nothing new anywhere: no Dagster run (its import alone takes a second or two).
+        return RunSummary(success=True, scope=plan.scope, reason=plan.reason,
+                          not_run=[s.qualified_name for s in config.streams()],
+                          seconds=time.monotonic() - started)
+    return run_all(config, target, log_level=log_level, plan=plan)
 
 
 __all__ = ["ConfigError", "RunSummary", "format_summary", "preflight", "run", "run_all"]

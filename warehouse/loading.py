@@ -62,10 +62,12 @@ def raw_table(stream: StreamConfig) -> str:
     return table_name("raw", f"{stream.source}__{stream.name}")
 
 
-def register_source(con, stream: StreamConfig, *, department: str, label: str, kind: str) -> None:
+def register_source(con, stream: StreamConfig, *, department: str, label: str, kind: str,
+                    config_sha: str | None = None) -> None:
     con.execute(
-        "INSERT OR REPLACE INTO meta.sources VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [stream.qualified_name, stream.source, stream.name, stream.entity, department, label, kind],
+        "INSERT OR REPLACE INTO meta.sources (_source, source, stream, entity, department, label, kind, config_sha)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [stream.qualified_name, stream.source, stream.name, stream.entity, department, label, kind, config_sha],
     )
 
 
@@ -92,7 +94,9 @@ def loaded_files(con, stream: StreamConfig) -> dict[tuple[str, int, str], int | 
 
 
 def record_ctime(con, stream: StreamConfig, file: LedgerEntry) -> None:
-    """Give a file ledgered without its ctime (by an older version) the one just seen."""
+    """Give a ledgered file the inode change time just seen: one ledgered by an older version
+    (none kept), or one whose inode changed with its content the same (a folder restored or
+    copied, a chmod), which would otherwise be hashed again at every run."""
     con.execute(
         "UPDATE meta.files SET ctime_ns = $1 WHERE _source = $2 AND path = $3 AND size = $4 AND sha256 = $5",
         [file.ctime_ns, stream.qualified_name, file.path, file.size, file.sha256],

@@ -77,6 +77,12 @@ TABLES = {
         "_source VARCHAR NOT NULL, _source_key VARCHAR, _row_hash UBIGINT NOT NULL",
         "整表抽取（无增量字段）的数据流：每个来源主键最近一次落地内容的哈希，重复抽取的未变行不再入批",
     ),
+    "meta.last_run": (
+        "run_id VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, scope VARCHAR NOT NULL,"
+        " reason VARCHAR, streams VARCHAR, success BOOLEAN, hub_version VARCHAR",
+        "最近一次 hub run（一行）：范围 scope（all 全部资产 / changed 仅有新数据的数据流及其下游）、原因、结果；"
+        "success 为空表示运行未结束（被中断）。历次运行见 Dagster 运行记录",
+    ),
     "meta.sources": (
         "_source VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, stream VARCHAR NOT NULL, entity VARCHAR NOT NULL,"
         " department VARCHAR NOT NULL, label VARCHAR, kind VARCHAR NOT NULL",
@@ -92,6 +98,8 @@ ADDED_COLUMNS = (
     ("quality.quarantine", "resolved_at", "TIMESTAMP"),
     # A ledgered file whose path, size and inode change time are unchanged is not read again.
     ("meta.files", "ctime_ns", "BIGINT"),
+    # A stream whose declaration changed runs again even with no new source rows (pipelines/run_plan.py).
+    ("meta.sources", "config_sha", "VARCHAR"),
 )
 
 

@@ -1,0 +1,176 @@
+"""`hub run` materialises only the streams with something new (pipelines/run_plan.py).
+
+One small demo (real SQLite sources and a GB18030 exchange folder) is loaded once; each test works
+on its own copy of the warehouse and, where it changes a source, on its own copy of the sources.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main as hub
+from pipelines.config import load_config
+from pipelines.demo_data import generate_demo
+from pipelines.run_plan import ALL, CHANGED, plan_run
+from pipelines.runner import run, run_all
+
+STREAMS = {
+    "platform.cases", "platform.evaluations", "platform.licenses", "platform.pushes", "zhujian.licenses",
+    "amr.licenses", "exchange.departments", "exchange.matters", "exchange.feedback",
+}
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plan")
+    sources = generate_demo(folder / "sources", scale=1000)
+    target = folder / "warehouse.duckdb"
+    summary = run_all(load_config(sources), str(target))
+    assert summary.success, summary.failures + summary.failed_checks
+    return sources, target
+
+
+@pytest.fixture
+def copy(loaded, tmp_path):
+    """The demo's sources folder and warehouse, copied: a test may change either."""
+    sources, target = loaded
+    shutil.copytree(sources.parent, tmp_path / "sources")
+    shutil.copy(target, tmp_path / "warehouse.duckdb")
+    moved = tmp_path / "sources" / sources.name
+    moved.write_text(sources.read_text(encoding="utf-8").replace(str(sources.parent), str(tmp_path / "sources")),
+                     encoding="utf-8")
+    return moved, tmp_path / "warehouse.duckdb"
+
+
+def query(target: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(target))
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def row_counts(target: Path) -> dict[str, int]:
+    tables = query(target, "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1")
+    return {t: query(target, f"SELECT count(*) FROM {t}")[0][0] for (t,) in tables}
+
+
+def test_the_first_run_ran_everything_and_is_recorded(loaded):
+    _, target = loaded
+    (scope, success, finished), = query(target, "SELECT scope, success, finished_at FROM meta.last_run")
+    assert (scope, success) == (ALL, True) and finished is not None
+
+
+def test_nothing_new_runs_nothing(copy):
+    sources, target = copy
+    before = row_counts(target)
+    last = query(target, "SELECT run_id FROM meta.last_run")
+    plan = plan_run(load_config(sources), str(target))
+    # The copy gave every file a new inode change time: listed as unknown, hashed, found loaded.
+    assert plan.scope == CHANGED
+    summary = run(sources, str(target))
+    assert summary.success
+    assert all(m["extracted"] == 0 for m in summary.streams.values())
+    plan = plan_run(load_config(sources), str(target))
+    assert (plan.scope, plan.streams) == (CHANGED, ())
+    summary = run(sources, str(target))
+    assert summary.success and summary.streams == {} and set(summary.not_run) == STREAMS
+    assert summary.work_seconds == 0  # no Dagster run at all
+    after = row_counts(target)
+    assert {t: n for t, n in after.items() if t != "meta.last_run"} == {
+        t: n for t, n in before.items() if t != "meta.last_run"}
+    assert after["meta.last_run"] == 1
+    assert query(target, "SELECT run_id FROM meta.last_run") != last  # the run that hashed the files
+
+
+def test_new_source_rows_run_their_stream_and_what_depends_on_it(copy):
+    sources, target = copy
+    run(sources, str(target))  # settles the copied files' ledger (see above)
+    db = Path(load_config(sources).sources["platform"].connection["url"].removeprefix("sqlite:///"))
+    con = sqlite3.connect(db)
+    con.execute("UPDATE t_case_info SET apply_name = apply_name || '（更名）', update_time = '2099-01-01 00:00:00'"
+                " WHERE project_no IN (SELECT project_no FROM t_case_info ORDER BY project_no LIMIT 5)")
+    con.commit()
+    con.close()
+    plan = plan_run(load_config(sources), str(target))
+    assert (plan.scope, plan.streams) == (CHANGED, ("platform.cases",))
+    summary = run(sources, str(target))
+    assert summary.success, summary.failures + summary.failed_checks
+    assert set(summary.streams) == {"platform.cases"} and summary.streams["platform.cases"]["extracted"] == 5
+    assert set(summary.not_run) == STREAMS - {"platform.cases"}
+    # Downstream of the cases ran (core.case, its key check, the share views on cases), nothing else.
+    assert set(summary.core) == {"case"}
+    assert query(target, "SELECT count(*) FROM core.case WHERE applicant_name LIKE '%更名%'")[0][0] == 5
+    checked = dict(query(target, "SELECT asset, run_id FROM quality.check_results"
+                                 " WHERE check_name = 'business_key_unique_not_null'"))
+    assert checked["core/case"] == summary_run_id(target)
+    assert checked["core/license"] != summary_run_id(target)
+
+
+def summary_run_id(target: Path) -> str:
+    return query(target, "SELECT run_id FROM meta.last_run")[0][0]
+
+
+def test_a_new_file_runs_its_stream_only(copy):
+    sources, target = copy
+    run(sources, str(target))
+    folder = sources.parent / "exchange"
+    template = sorted(folder.glob("feedback_*"))[0]
+    shutil.copy(template, folder / template.name.replace(template.stem, template.stem + "_extra"))
+    plan = plan_run(load_config(sources), str(target))
+    assert (plan.scope, plan.streams) == (CHANGED, ("exchange.feedback",))
+
+
+@pytest.mark.parametrize("state, reason", [
+    ("UPDATE meta.last_run SET success = false", "failed"),
+    ("UPDATE meta.last_run SET success = NULL, finished_at = NULL", "did not finish"),
+    ("UPDATE meta.last_run SET started_at = started_at - INTERVAL 1 DAY", "first run of the day"),
+    ("UPDATE meta.last_run SET hub_version = '0.0.1'", "upgraded"),
+    ("DROP TABLE meta.last_run", "no earlier run"),
+])
+def test_everything_runs_when_that_is_the_safe_answer(copy, state, reason):
+    sources, target = copy
+    query(target, state)
+    plan = plan_run(load_config(sources), str(target))
+    assert plan.scope == ALL and reason in plan.reason
+    assert set(plan.streams) == STREAMS
+
+
+def test_a_changed_declaration_reruns_its_stream(copy):
+    sources, target = copy
+    run(sources, str(target))
+    text = sources.read_text(encoding="utf-8")
+    assert "    label: 一体化在线政务服务平台\n" in text
+    sources.write_text(text.replace("    label: 一体化在线政务服务平台\n", "    label: 一体化平台（更名）\n", 1),
+                       encoding="utf-8")
+    plan = plan_run(load_config(sources), str(target))
+    assert plan.scope == CHANGED
+    assert set(plan.streams) == {s for s in STREAMS if s.startswith("platform.")}
+
+
+def test_hub_run_all_runs_every_stream(copy, capsys):
+    sources, target = copy
+    run(sources, str(target))
+    assert hub(["run", "--sources", str(sources), "--warehouse", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "run: changed" in out and "(nothing new: not run)" in out
+    assert hub(["run", "--all", "--sources", str(sources), "--warehouse", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "run: all — every asset asked for (--all)" in out and "not run" not in out
+
+
+def test_an_interrupted_run_leaves_success_empty(copy):
+    """begin_run records the run before Dagster starts; only the end of the run fills success."""
+    from pipelines.run_plan import begin_run
+
+    sources, target = copy
+    plan = plan_run(load_config(sources), str(target), everything=True)
+    begin_run(str(target), plan)  # … and the process is killed here
+    (success, finished), = query(target, "SELECT success, finished_at FROM meta.last_run")
+    assert success is None and finished is None
+    assert "did not finish" in plan_run(load_config(sources), str(target)).reason
