@@ -21,6 +21,28 @@ def resident_id(body17: str) -> str:
 DEPT = uscc("11150000MB0000000")  # the department that registers test sources (valid USCC)
 
 
+def licence_stream(url: str, table: str, *, engine: str | None = None, extra_fields: str = "") -> str:
+    """A sources-file block of one source (department DEPT) with a `licenses` stream of `table`
+    (XKZBH, TYSHXYDM, QYMC, FZRQ, cursor GXSJ); `extra_fields` adds field lines."""
+    engine_key = f", engine: {engine}" if engine else ""
+    return f"""
+    department: "{DEPT}"
+    connection: {{kind: sql, url: "{url}"{engine_key}}}
+    streams:
+      licenses:
+        entity: license
+        table: {table}
+        key: [XKZBH]
+        cursor: GXSJ
+        fields:
+          license_no: XKZBH
+          holder_code: TYSHXYDM
+          holder_name: QYMC
+          issued_on: FZRQ
+          issuing_dept_code: {{value: "{DEPT}"}}{extra_fields}
+"""
+
+
 def stream(entity: str, fields: dict, key=("ID",), cursor=None) -> StreamConfig:
     """A test stream of source `t` into `entity`: `fields` maps a field to a column name or FieldSpec keys."""
     specs = {

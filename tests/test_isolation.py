@@ -12,30 +12,10 @@ import pytest
 
 from pipelines.config import load_config
 from pipelines.runner import run_all
-from tests.conftest import uscc
+from tests.conftest import DEPT, licence_stream, uscc
 
-DEPT = uscc("11150000MB0000000")
 HOLDER = uscc("91150100MA0000001")
 PG = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _licence_stream(url: str, table: str) -> str:
-    return f"""
-    department: "{DEPT}"
-    connection: {{kind: sql, url: "{url}"}}
-    streams:
-      licenses:
-        entity: license
-        table: {table}
-        key: [XKZBH]
-        cursor: GXSJ
-        fields:
-          license_no: XKZBH
-          holder_code: TYSHXYDM
-          holder_name: QYMC
-          issued_on: FZRQ
-          issuing_dept_code: {{value: "{DEPT}"}}
-"""
 
 
 @pytest.fixture
@@ -75,7 +55,7 @@ def test_unreachable_source_fails_alone(tmp_path, pg_table, monkeypatch):
                 key: [code]
                 fields: {{dept_code: code, name: name, region_code: region}}
         """)
-    blocks = [(name, textwrap.indent(textwrap.dedent(_licence_stream(url, table)), "    "))
+    blocks = [(name, textwrap.indent(textwrap.dedent(licence_stream(url, table)), "    "))
               for name, url, table in (("zhujian", f"sqlite:///{db}", "T"), ("pg", PG, pg_table),
                                        ("down", "${DOWN_URL}", "T"))]
     sources.write_text(reference + "".join(f"  {name}:\n{body}" for name, body in blocks), encoding="utf-8")
@@ -102,8 +82,7 @@ def test_postgresql_source_reads_the_same_through_either_engine(tmp_path, pg_tab
     from pipelines.extract import run_stream
 
     sources = tmp_path / "sources.yaml"
-    body = textwrap.indent(textwrap.dedent(_licence_stream(PG, pg_table)), "    ")
-    body = body.replace(f'url: "{PG}"}}', f'url: "{PG}", engine: {engine}}}')
+    body = textwrap.indent(textwrap.dedent(licence_stream(PG, pg_table, engine=engine)), "    ")
     sources.write_text(f"sources:\n  pg:\n{body}", encoding="utf-8")
     warehouse.execute("INSERT INTO core.department (dept_code, name, _source, _batch_id, _loaded_at)"
                       " VALUES ($1, '住建厅', 'test', 'b0', now()::TIMESTAMP)", [DEPT])

@@ -8,10 +8,10 @@ watermark can never run ahead of the data.
 
 from __future__ import annotations
 
-import queue
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,16 +125,46 @@ def _raw_source_columns(con, table: str) -> list[str]:
     return [c for (c,) in rows if c not in RAW_LINEAGE]
 
 
-def _ensure_raw_table(con, table: str, columns: list[str]) -> None:
-    cols = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
+def _raw_column_types(con, table: str) -> dict[str, str]:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+        [schema, name],
+    ).fetchall()
+    return {c: t for c, t in rows if c not in RAW_LINEAGE}
+
+
+def _ensure_raw_table(con, table: str, incoming: pa.Schema) -> dict[str, str]:
+    """Create or widen the raw table for a chunk; returns its source columns' types.
+
+    A column keeps the type the source gave it: text, or the integers, dates and timestamps a
+    bulk reader passes typed (writing them as they came costs half of casting them to text). A
+    later chunk whose type differs (the engine fell back to text, the source column changed)
+    turns the raw column into text, its earlier values rendered as connectors.text renders them.
+    """
+    types = {f.name: f.type for f in incoming}
+    described = {
+        name: "VARCHAR" if sql_type == "NULL" else sql_type
+        for name, sql_type, *_ in con.execute("DESCRIBE SELECT * FROM hub_incoming").fetchall()
+    }
+    cols = ", ".join(f"{quote_ident(c)} {described[c]}" for c in types)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {table} (_row_no BIGINT NOT NULL, {cols}, _source VARCHAR NOT NULL,"
         " _source_key VARCHAR, _batch_id VARCHAR NOT NULL, _loaded_at TIMESTAMP NOT NULL)"
     )
-    have = set(_raw_source_columns(con, table))
-    for c in columns:
+    have = _raw_column_types(con, table)
+    for c in types:
         if c not in have:
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} VARCHAR")
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} {described[c]}")
+        elif have[c] not in ("VARCHAR", described[c]):
+            as_text = _as_text(quote_ident(c), _arrow_type_of(have[c]))
+            con.execute(f"ALTER TABLE {table} ALTER {quote_ident(c)} SET DATA TYPE VARCHAR USING {as_text}")
+    return _raw_column_types(con, table)
+
+
+def _arrow_type_of(duckdb_type: str) -> pa.DataType:
+    """Enough of the Arrow type for _as_text: timestamps are rendered apart, the rest by CAST."""
+    return pa.timestamp("us") if duckdb_type.startswith("TIMESTAMP") else pa.int64()
 
 
 def _match_case(rb: pa.RecordBatch, needed: list[str]) -> pa.RecordBatch:
@@ -168,6 +198,11 @@ def _as_text(column: str, arrow_type: pa.DataType) -> str:
     return f"CAST({column} AS VARCHAR)"
 
 
+def _is_wall_clock(arrow_type: pa.DataType) -> bool:
+    """A date, or a timestamp without zone (bulk readers give Beijing wall-clock time so)."""
+    return pa.types.is_date(arrow_type) or (pa.types.is_timestamp(arrow_type) and arrow_type.tz is None)
+
+
 def _source_key(rows: pa.Table, key: tuple[str, ...]) -> pa.ChunkedArray:
     """The source's key as text, several columns joined with '|' (NULL as empty)."""
     parts = [pc.fill_null(rows.column(k).cast(pa.string()), "") for k in key]
@@ -176,48 +211,63 @@ def _source_key(rows: pa.Table, key: tuple[str, ...]) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(*parts, "|")
 
 
-def prefetched(batches: Iterable[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
-    """Read the next batches in a thread while the warehouse writes this one.
+def prefetched(batches: Iterable[pa.RecordBatch], max_bytes: int) -> Iterator[pa.RecordBatch]:
+    """Read the next batches in a thread while the warehouse writes the ones before.
 
-    The source driver and DuckDB both release the GIL, so extraction and landing overlap; at most
-    `depth` batches wait in between, so memory stays bounded. An error on either side stops both.
+    The source driver and DuckDB both release the GIL, so extraction and landing overlap. The
+    reader may run up to `max_bytes` of batches ahead (at least one batch): as much as one landed
+    chunk, so it keeps reading for as long as DuckDB inserts and stages the chunk before (with
+    two batches of slack it stalled after a tenth of a second and waited a full second). Memory
+    stays bounded by that budget. An error on either side stops both.
     """
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+    ready: deque = deque()
+    held = 0  # bytes in `ready`
+    cond = threading.Condition()
+    stop = False
     done = object()
+
+    def put(item, size: int) -> bool:
+        nonlocal held
+        with cond:
+            while not stop and ready and held + size > max_bytes:
+                cond.wait()
+            if stop:
+                return False
+            ready.append((item, size))
+            held += size
+            cond.notify_all()
+            return True
 
     def produce() -> None:
         try:
             for item in batches:
-                while not stop.is_set():
-                    try:
-                        box.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item, item.nbytes):
                     return
-            box.put(done)
+            put(done, 0)
         except BaseException as exc:  # handed to the consumer, raised there
-            box.put(exc)
+            put(exc, 0)
 
     worker = threading.Thread(target=produce, name="hub-prefetch", daemon=True)
     worker.start()
     try:
         while True:
-            item = box.get()
+            with cond:
+                while not ready:
+                    cond.wait()
+                item, size = ready.popleft()
+                held -= size
+                cond.notify_all()
             if item is done:
                 return
             if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                box.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.1)
+        with cond:
+            stop = True
+            ready.clear()
+            cond.notify_all()
+        worker.join()
 
 
 # Rows gathered before one INSERT into raw and the stage: DuckDB works best on large inserts (a
@@ -233,43 +283,55 @@ def _land(
     batches: Iterable[pa.RecordBatch],
     batch_id: str,
     loaded_at,
-    stage: Callable[[str, bool], None] | None = None,
+    stage: Callable[[str, bool, set[str]], None] | None = None,
 ) -> int:
     """Append the source rows to raw as text, numbering them within the batch.
 
-    `stage` receives each landed chunk as a relation shaped like raw (and whether it is the
-    batch's first) and normalises it at once: DuckDB works on one chunk while the prefetch thread
+    `stage` receives each landed chunk as a relation shaped like raw (whether it is the batch's
+    first, and which columns hold date or timestamp values rather than text) and normalises it at once: DuckDB works on one chunk while the prefetch thread
     extracts the next.
     """
     table = raw_table(stream)
     needed = stream.source_columns()
     seen: set[str] = set()
-    landed_schema = None
+    landed_schema: pa.Schema | None = None
+    raw_types: dict[str, str] = {}
     pending: list[pa.RecordBatch] = []
     n = 0
 
     def flush() -> None:
-        nonlocal n, landed_schema
+        nonlocal n, landed_schema, raw_types
         if not pending:
             return
         rows = pa.Table.from_batches(pending)
         pending.clear()
-        if rows.schema.names != landed_schema:
-            _ensure_raw_table(con, table, rows.schema.names)
-            landed_schema = rows.schema.names
-        cols = ", ".join(quote_ident(c) for c in rows.schema.names)
-        as_text = ", ".join(f"{_as_text(quote_ident(f.name), f.type)} AS {quote_ident(f.name)}" for f in rows.schema)
+        source_schema = rows.schema
+        cols = ", ".join(quote_ident(c) for c in source_schema.names)
+        # The stage reads dates and timestamps as values, every other column as text.
+        temporal = {f.name for f in source_schema if _is_wall_clock(f.type)}
+        as_text = ", ".join(
+            quote_ident(f.name) if f.name in temporal else f"{_as_text(quote_ident(f.name), f.type)} AS {quote_ident(f.name)}"
+            for f in source_schema
+        )
         chunk = f"(SELECT _row_no, _source_key, {as_text} FROM hub_incoming)"
         rows = rows.append_column("_row_no", pa.array(range(n + 1, n + 1 + rows.num_rows), pa.int64()))
         rows = rows.append_column("_source_key", _source_key(rows, stream.key))
         con.register("hub_incoming", rows)
+        if source_schema != landed_schema:
+            raw_types = _ensure_raw_table(con, table, source_schema)
+            landed_schema = source_schema
+        # Typed source columns land typed where raw keeps them typed, else as text.
+        landed = ", ".join(
+            _as_text(quote_ident(f.name), f.type) if raw_types[f.name] == "VARCHAR" else quote_ident(f.name)
+            for f in source_schema
+        )
         con.execute(
             f"INSERT INTO {table} (_row_no, {cols}, _source, _source_key, _batch_id, _loaded_at)"
-            f" SELECT _row_no, {cols}, $source, _source_key, $batch, $at FROM {chunk}",
+            f" SELECT _row_no, {landed}, $source, _source_key, $batch, $at FROM hub_incoming",
             {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
         )
         if stage is not None:
-            stage(chunk, n == 0)
+            stage(chunk, n == 0, temporal)
         con.unregister("hub_incoming")
         n += rows.num_rows
 
@@ -483,9 +545,9 @@ def load_batch(
     started = beijing_now()
     result = BatchResult(stream=stream.qualified_name, batch_id=batch_id, file=file.path if file else None)
     clock = _Clock(result.seconds)
-    def stage(chunk: str, first: bool) -> None:
+    def stage(chunk: str, first: bool, typed: set[str]) -> None:
         p = Params()
-        sql = stage_select(stream, entity, chunk, p)
+        sql = stage_select(stream, entity, chunk, p, typed)
         if first:
             con.execute("CREATE OR REPLACE TEMP TABLE hub_stage_rows AS " + sql, p.values)
             con.execute(f"CREATE OR REPLACE TEMP VIEW hub_stage AS {with_stage_aliases(entity, 'hub_stage_rows')}")
@@ -494,7 +556,7 @@ def load_batch(
 
     con.execute("BEGIN TRANSACTION")
     try:
-        extracted = _land(con, stream, prefetched(batches), batch_id, started, stage)
+        extracted = _land(con, stream, prefetched(batches, LAND_BYTES), batch_id, started, stage)
         clock.lap("extract_land_normalise")
         if extracted and skip_unchanged:
             result.unchanged = _skip_unchanged(con, stream, batch_id)

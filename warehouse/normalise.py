@@ -9,6 +9,7 @@ Everything runs inside the warehouse, set-based over the batch: no Python loop o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from warehouse.model import CODE, DATE, ENUM, INTEGER, NAME, TEXT, TIMESTAMP, VOCABULARIES, Entity
@@ -35,13 +36,15 @@ def stage_column(field: str) -> str:
     return f"s__{field}"
 
 
-def _source_text(spec: FieldSpec | None, p: Params) -> str:
+def _source_text(spec: FieldSpec | None, p: Params, typed: Collection[str] = ()) -> str:
     """The cleaned source text of a field: NFKC, trimmed, '' → NULL, default applied."""
     if spec is None:
         return "CAST(NULL AS VARCHAR)"
     if spec.value is not None:
         return f"CAST({p(spec.value)} AS VARCHAR)"
     col = f"CAST({quote_ident(spec.column)} AS VARCHAR)"
+    if spec.column in typed:  # a date or timestamp value: its text needs no cleaning
+        return col if spec.default is None else f"COALESCE({col}, {p(spec.default)})"
     # NFKC only where a value has a character outside the ranges NFKC leaves alone (ASCII, CJK
     # unified ideographs, 、。·): names in plain Chinese skip the Python function, while
     # full-width forms, the ideographic space and compatibility characters still go through it.
@@ -86,11 +89,21 @@ def _timestamp_from_parts(pt: str) -> str:
     )
 
 
-def _temporal(field: str, kind: str, spec: FieldSpec | None, p: Params) -> tuple[str, str | None]:
-    """(canonical expression, parts expression or None) for a date or timestamp field."""
+def _temporal(field: str, kind: str, spec: FieldSpec | None, p: Params,
+              typed: Collection[str] = ()) -> tuple[str, str | None]:
+    """(canonical expression, parts expression or None) for a date or timestamp field.
+
+    `typed` names the source columns that arrive as DATE or TIMESTAMP values (a bulk reader's
+    typed columns, already Beijing wall-clock): those are taken as they are, not rendered to text
+    and parsed back."""
     s = stage_column(field)
     fmt = spec.format if spec else None
     cast = "DATE" if kind == DATE else "TIMESTAMP"
+    if spec is not None and spec.column is not None and not fmt and spec.column in typed:
+        value = f"CAST({quote_ident(spec.column)} AS {cast})"
+        if spec.default is not None:
+            return f"COALESCE({value}, CAST({s} AS {cast}))", None  # the default, as text, parses
+        return value, None
     if fmt == "excel":
         # Excel's day 0 is 1899-12-30 (its 1900 leap-year bug folded in); the fraction is the time.
         expr = (
@@ -198,19 +211,21 @@ def with_stage_aliases(entity: Entity, relation: str) -> str:
     return f"SELECT *{aliases} FROM {relation}"
 
 
-def stage_select(stream: StreamConfig, entity: Entity, rows: str, p: Params) -> str:
+def stage_select(stream: StreamConfig, entity: Entity, rows: str, p: Params,
+                 typed: Collection[str] = ()) -> str:
     """The same SELECT over any relation shaped like raw (`_row_no`, `_source_key`, the source
-    columns as text), without the `with_stage_aliases` columns: the loader stages each chunk as it
-    lands, while the next one is extracted, and adds the aliases in a view."""
+    columns as text, or as DATE / TIMESTAMP values for the columns named in `typed`), without the
+    `with_stage_aliases` columns: the loader stages each chunk as it lands, while the next one is
+    extracted, and adds the aliases in a view."""
     texts, parts, outs = [], [], []
     for field in entity.columns:
         spec = stream.fields.get(field)
-        texts.append(f"{_source_text(spec, p)} AS {stage_column(field)}")
+        texts.append(f"{_source_text(spec, p, typed)} AS {stage_column(field)}")
     kept = [stage_column(f) for f, column in entity.columns.items() if column.kind in KEEPS_SOURCE_TEXT]
     for field, column in entity.columns.items():
         spec = stream.fields.get(field)
         if column.kind in (DATE, TIMESTAMP):
-            expr, part = _temporal(field, column.kind, spec, p)
+            expr, part = _temporal(field, column.kind, spec, p, typed)
             if part is not None:
                 parts.append(f"{part} AS pt__{field}")
         else:
@@ -219,9 +234,12 @@ def stage_select(stream: StreamConfig, entity: Entity, rows: str, p: Params) -> 
     cursor_text = (
         f"CAST({quote_ident(stream.cursor)} AS VARCHAR)" if stream.cursor else "CAST(NULL AS VARCHAR)"
     )
+    # Date and timestamp values pass through to the canonical expressions that take them as they are.
+    values = "".join(f", {quote_ident(c)}" for c in sorted(typed) if any(
+        spec.column == c for spec in stream.fields.values()))
     sql = f"""
 WITH src AS (
-  SELECT _row_no, _source_key, {cursor_text} AS _cursor, {', '.join(texts)}
+  SELECT _row_no, _source_key, {cursor_text} AS _cursor, {', '.join(texts)}{values}
   FROM {rows} AS landed
 ), parts AS (
   SELECT *{''.join(', ' + x for x in parts)} FROM src

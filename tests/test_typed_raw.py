@@ -1,0 +1,104 @@
+"""Raw keeps the types a bulk reader gives (integers, dates, timestamps); core ends the same.
+
+A PostgreSQL table read through ADBC lands its date and timestamp columns typed (half the cost
+of rendering them to text) and the stage takes them as they are; read through SQLAlchemy the same
+rows arrive as text. Both must give the same core rows, and a stream whose engine changes keeps
+one raw table: its typed columns become text, earlier values rendered as the text path renders them.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+
+import psycopg
+import pytest
+
+from pipelines.config import load_config
+from pipelines.extract import run_stream
+from tests.conftest import DEPT, licence_stream, uscc
+
+pytest.importorskip("adbc_driver_postgresql")
+
+HOLDER = uscc("91150100MA0000001")
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_table():
+    name = f"t_typed_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG, autocommit=True) as con:
+        con.execute(f"CREATE TABLE {name} (XKZBH text, TYSHXYDM char(18), QYMC text, FZRQ date,"
+                    " YXQZ timestamp, GXSJ timestamptz)")
+        con.execute(
+            f"INSERT INTO {name} SELECT 'PG' || g, %s, '包头市某某公司' || g, DATE '2024-01-01' + g,"
+            " TIMESTAMP '2029-01-01 08:00:00' + g * INTERVAL '1.25 second',"
+            " TIMESTAMPTZ '2024-05-01 00:00:00+08' + g * INTERVAL '1 minute' FROM generate_series(1, 300) g",
+            [HOLDER],
+        )
+    yield name
+    with psycopg.connect(PG, autocommit=True) as con:
+        con.execute(f"DROP TABLE {name}")
+
+
+def _config(tmp_path, table: str, engine: str):
+    sources = tmp_path / f"sources_{engine}.yaml"
+    block = licence_stream(PG, table, engine=engine, extra_fields="\n          valid_to: YXQZ")
+    sources.write_text("sources:\n  pg:\n" + textwrap.indent(textwrap.dedent(block), "    "), encoding="utf-8")
+    config = load_config(sources)
+    return config, config.sources["pg"].streams["licenses"]
+
+
+def _department(con) -> None:
+    con.execute("INSERT INTO core.department (dept_code, name, _source, _batch_id, _loaded_at)"
+                " VALUES ($1, '住建厅', 'test', 'b0', now()::TIMESTAMP)", [DEPT])
+
+
+def _core(con) -> list[tuple]:
+    return con.execute("SELECT license_no, holder_code, holder_name, issued_on, valid_to, status"
+                       " FROM core.license ORDER BY license_no").fetchall()
+
+
+def _raw_types(con) -> dict[str, str]:
+    return dict(con.execute("SELECT column_name, data_type FROM information_schema.columns"
+                            " WHERE table_schema = 'raw' AND table_name = 'pg__licenses'").fetchall())
+
+
+def test_typed_raw_and_text_raw_give_the_same_core(tmp_path, pg_table, warehouse):
+    from warehouse.connection import connect
+    from warehouse.schema import create_schema
+
+    _department(warehouse)
+    config, stream = _config(tmp_path, pg_table, "adbc")
+    assert run_stream(warehouse, config, stream).loaded == 300
+    types = _raw_types(warehouse)
+    assert (types["FZRQ"], types["YXQZ"], types["GXSJ"], types["QYMC"]) == ("DATE", "TIMESTAMP", "TIMESTAMP", "VARCHAR")
+    typed_core = _core(warehouse)
+    kept = warehouse.execute("SELECT YXQZ FROM raw.pg__licenses WHERE XKZBH = 'PG1'").fetchone()[0]
+    assert kept.microsecond == 250000  # the value as it came, fraction of a second included
+
+    other = connect(tmp_path / "text.duckdb")
+    try:
+        create_schema(other)
+        _department(other)
+        config, stream = _config(tmp_path, pg_table, "sqlalchemy")
+        assert run_stream(other, config, stream).loaded == 300
+        assert set(_raw_types(other).values()) == {"VARCHAR", "BIGINT", "TIMESTAMP"}  # lineage: _row_no, _loaded_at
+        assert _raw_types(other)["FZRQ"] == "VARCHAR"
+        assert _core(other) == typed_core
+        text_raw = other.execute('SELECT XKZBH, FZRQ, YXQZ, GXSJ FROM raw.pg__licenses ORDER BY 1').fetchall()
+    finally:
+        other.close()
+
+    # The engine changes: the typed raw columns become text, rendered as the text path renders them.
+    with psycopg.connect(PG, autocommit=True) as pg:
+        pg.execute(f"UPDATE {pg_table} SET QYMC = QYMC || '（更名）', GXSJ = GXSJ + INTERVAL '1 day' WHERE XKZBH = 'PG1'")
+    config, stream = _config(tmp_path, pg_table, "sqlalchemy")
+    assert run_stream(warehouse, config, stream).loaded == 1
+    assert _raw_types(warehouse)["FZRQ"] == "VARCHAR" and _raw_types(warehouse)["YXQZ"] == "VARCHAR"
+    widened = warehouse.execute("SELECT XKZBH, FZRQ, YXQZ, GXSJ FROM raw.pg__licenses"
+                                " WHERE _row_no IS NOT NULL ORDER BY 1, GXSJ").fetchall()
+    first_batch = [row for row in widened if row[3] < "2024-05-02"]
+    assert first_batch == text_raw
+    assert warehouse.execute("SELECT holder_name FROM core.license WHERE license_no = 'PG1'").fetchone() == (
+        "包头市某某公司1(更名)",)  # NFKC folds the full-width brackets
