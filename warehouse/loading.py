@@ -307,8 +307,9 @@ def _land(
         pending.clear()
         source_schema = rows.schema
         cols = ", ".join(quote_ident(c) for c in source_schema.names)
-        # The stage reads dates and timestamps as values, every other column as text.
-        temporal = {f.name for f in source_schema if _is_wall_clock(f.type)}
+        # The stage reads dates and timestamps as values, every other column as text (the cursor
+        # too: its text is kept in core.license_record._cursor, rendered as the text path does).
+        temporal = {f.name for f in source_schema if _is_wall_clock(f.type) and f.name != stream.cursor}
         as_text = ", ".join(
             quote_ident(f.name) if f.name in temporal else f"{_as_text(quote_ident(f.name), f.type)} AS {quote_ident(f.name)}"
             for f in source_schema
