@@ -6,6 +6,7 @@ so a case stream waits for `core/department` and `core/matter`.
 """
 
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import dagster as dg
@@ -225,6 +226,14 @@ def build_share_asset(view: str) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
     return _share_asset
+
+
+def planned_assets(config: HubConfig, streams: Iterable[str], graph) -> list[dg.AssetKey]:
+    """The assets a run of only `streams` materialises: those streams, everything downstream of
+    them, and the report. `graph` is the asset graph or the assets (what AssetSelection resolves)."""
+    chosen = [stream_key(s) for s in config.streams() if s.qualified_name in set(streams)]
+    selection = dg.AssetSelection.assets(*chosen).downstream() | dg.AssetSelection.assets(REPORT_KEY)
+    return sorted(selection.resolve(graph))
 
 
 def build_assets(config: HubConfig) -> list[dg.AssetsDefinition]:

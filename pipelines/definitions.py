@@ -13,6 +13,7 @@ from pipelines.assets import build_assets
 from pipelines.checks import build_checks
 from pipelines.config import HubConfig, load_config
 from pipelines.resources import WarehouseResource
+from pipelines.schedules import build_hourly_schedule
 from pipelines.sensors import build_sensors
 from pipelines.settings import sources_path, warehouse_target
 
@@ -31,19 +32,12 @@ def build_definitions(config: HubConfig, warehouse: WarehouseResource) -> dg.Def
         selection=dg.AssetSelection.all_asset_checks(),
         description="只重跑质量检查，不重新抽取（re-run every asset check on the warehouse as it is）",
     )
-    hourly = dg.ScheduleDefinition(
-        name="hub_hourly",
-        job=everything,
-        cron_schedule="0 * * * *",
-        execution_timezone="Asia/Shanghai",
-        description="每小时增量抽取（hourly incremental run）",
-        default_status=dg.DefaultScheduleStatus.STOPPED,
-    )
+    assets = build_assets(config)
     return dg.Definitions(
-        assets=build_assets(config),
+        assets=assets,
         asset_checks=build_checks(config),
         jobs=[everything, checks_only],
-        schedules=[hourly],
+        schedules=[build_hourly_schedule(config, everything, assets)],
         sensors=build_sensors(config),
         resources={"warehouse": warehouse},
         # DuckDB has one writer at a time: run the steps of a run in one process.

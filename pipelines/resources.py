@@ -12,25 +12,31 @@ from warehouse.schema import create_schema
 class WarehouseResource(dg.ConfigurableResource):
     """The hub's warehouse: a DuckDB file path (HUB_WAREHOUSE); the schema is created on first use.
 
-    A run holds one connection for all its steps (the definitions use the in-process executor:
-    DuckDB has a single writer), which saves opening and checkpointing the file at every step.
+    Within a run, the first step that asks opens one connection and every later step reuses it
+    (the definitions use the in-process executor: DuckDB has a single writer), which saves opening
+    and checkpointing the file at every step. Nothing is opened before a step asks, so a schedule
+    that only reads `target` leaves the file alone.
     """
 
     target: str
+    _in_run = PrivateAttr(default=False)
     _con = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._con = connect(self.target)
-        create_schema(self._con)
+        self._in_run = True
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+        self._in_run = False
 
     @contextmanager
     def connection(self):
-        if self._con is not None:
+        if self._in_run:
+            if self._con is None:
+                self._con = connect(self.target)
+                create_schema(self._con)
             yield self._con
             return
         con = connect(self.target)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from connectors.errors import SourceError
@@ -59,14 +60,28 @@ def plan_everything(config: HubConfig, reason: str) -> RunPlan:
     return RunPlan(ALL, reason, tuple(s.qualified_name for s in config.streams()), str(uuid.uuid4()))
 
 
-def plan_run(config: HubConfig, target: str, *, everything: bool = False) -> RunPlan:
+@dataclass(frozen=True)
+class LastRun:
+    """The previous run as the plan needs it: when it started (Beijing), whether it succeeded
+    (None: it never finished) and which hub version ran it."""
+
+    started: datetime
+    success: bool | None
+    version: str | None
+
+
+def plan_run(config: HubConfig, target: str, *, everything: bool = False, last_run: LastRun | None | str = "warehouse",
+             wait_seconds: float = 60.0) -> RunPlan:
+    """The plan of the next run. `last_run` is the previous run, or "warehouse" to read it from
+    meta.last_run (what `hub run` records). The warehouse is opened read-only; `wait_seconds`
+    bounds the wait for a run that is writing it (WarehouseError after that)."""
     if everything:
         return plan_everything(config, "every asset asked for (--all)")
     if is_postgres(target) or not Path(target).expanduser().exists():
         return plan_everything(config, "new warehouse")
-    con = connect(target)
+    con = connect(target, read_only=True, wait_seconds=wait_seconds)
     try:
-        reason = _why_everything(con)
+        reason = _why_everything(_recorded_last_run(con) if last_run == "warehouse" else last_run)
         if reason:
             return plan_everything(config, reason)
         pending = tuple(s.qualified_name for s in config.streams() if _may_have_new_rows(con, config, s))
@@ -83,21 +98,24 @@ def _has_last_run_table(con) -> bool:
     ).fetchone()[0] > 0
 
 
-def _why_everything(con) -> str | None:
-    last = _has_last_run_table(con) and con.execute(
+def _recorded_last_run(con) -> LastRun | None:
+    row = _has_last_run_table(con) and con.execute(
         "SELECT started_at, success, hub_version FROM meta.last_run"
     ).fetchone()
-    if not last:
+    return LastRun(*row) if row else None
+
+
+def _why_everything(last: LastRun | None) -> str | None:
+    if last is None:
         return "no earlier run recorded in this warehouse"
-    started, success, version = last
-    if success is None:
-        return f"the previous run (started {started:%Y-%m-%d %H:%M:%S}) did not finish"
-    if not success:
-        return f"the previous run (started {started:%Y-%m-%d %H:%M:%S}) failed"
-    if started.date() < beijing_now().date():
+    if last.success is None:
+        return f"the previous run (started {last.started:%Y-%m-%d %H:%M:%S}) did not finish"
+    if not last.success:
+        return f"the previous run (started {last.started:%Y-%m-%d %H:%M:%S}) failed"
+    if last.started.date() < beijing_now().date():
         return "first run of the day (licence expiry, working-day calendar, whole-table checks)"
-    if version != hub_version():
-        return f"the hub was upgraded ({version} → {hub_version()})"
+    if last.version != hub_version():
+        return f"the hub was upgraded ({last.version} → {hub_version()})"
     return None
 
 

@@ -103,7 +103,7 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
     the run is recorded in meta.last_run."""
     import dagster as dg
 
-    from pipelines.assets import REPORT_KEY, stream_key
+    from pipelines.assets import planned_assets
     from pipelines.definitions import ALL_JOB, build_definitions
     from pipelines.resources import WarehouseResource
 
@@ -111,13 +111,7 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
     plan = plan or plan_everything(config, "every asset")
     defs = build_definitions(config, WarehouseResource(target=target))
     job = defs.resolve_job_def(ALL_JOB)
-    selection = None
-    if plan.scope == CHANGED:
-        chosen = [stream_key(s) for s in config.streams() if s.qualified_name in plan.streams]
-        selection = sorted(
-            (dg.AssetSelection.assets(*chosen).downstream() | dg.AssetSelection.assets(REPORT_KEY))
-            .resolve(defs.resolve_asset_graph())
-        )
+    selection = planned_assets(config, plan.streams, defs.resolve_asset_graph()) if plan.scope == CHANGED else None
     begin_run(target, plan)
     with _instance() as instance:
         result = job.execute_in_process(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -174,3 +176,69 @@ def test_an_interrupted_run_leaves_success_empty(copy):
     (success, finished), = query(target, "SELECT success, finished_at FROM meta.last_run")
     assert success is None and finished is None
     assert "did not finish" in plan_run(load_config(sources), str(target)).reason
+
+
+# --- the hourly schedule asks for what `hub run` would run --------------------------------------
+
+
+def _tick(sources: Path, target: Path, instance):
+    import dagster as dg
+
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import WarehouseResource
+
+    warehouse = WarehouseResource(target=str(target))
+    defs = build_definitions(load_config(sources), warehouse)
+    with dg.build_schedule_context(instance=instance, resources={"warehouse": warehouse}) as context:
+        return defs, defs.resolve_schedule_def("hub_hourly").evaluate_tick(context)
+
+
+def test_hourly_schedule_requests_only_what_changed(copy):
+    import dagster as dg
+
+    from pipelines.definitions import ALL_JOB
+    from pipelines.run_plan import hub_version
+    from pipelines.schedules import VERSION_TAG, last_job_run
+
+    sources, target = copy
+    run(sources, str(target))  # settles the copied files' ledger
+    with dg.instance_for_test() as instance:
+        defs, tick = _tick(sources, target, instance)
+        (request,) = tick.run_requests  # no run of the job yet: every asset
+        assert request.asset_selection is None and request.tags["hub/scope"] == ALL
+
+        result = defs.resolve_job_def(ALL_JOB).execute_in_process(instance=instance, tags=request.tags)
+        assert result.success
+        last = last_job_run(instance, ALL_JOB)
+        assert last.success is True and last.version == hub_version()
+
+        _, tick = _tick(sources, target, instance)
+        assert not tick.run_requests and "nothing new" in tick.skip_message
+
+        folder = sources.parent / "exchange"
+        template = sorted(folder.glob("feedback_*"))[0]
+        shutil.copy(template, folder / template.name.replace(template.stem, template.stem + "_extra"))
+        _, tick = _tick(sources, target, instance)
+        (request,) = tick.run_requests
+        chosen = {key.to_user_string() for key in request.asset_selection}
+        assert {"raw/exchange/feedback", "core/feedback", "quality/report"} <= chosen
+        assert not chosen & {"raw/platform/cases", "core/case", "raw/exchange/matters"}
+        assert request.tags[VERSION_TAG] == hub_version()
+
+
+def test_hourly_schedule_skips_while_a_run_writes_the_warehouse(copy):
+    import dagster as dg
+
+    sources, target = copy
+    # A run in progress in another process holds the file.
+    writer = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(target)!r}); print('open', flush=True);"
+         " time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        with dg.instance_for_test() as instance:
+            _, tick = _tick(sources, target, instance)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert not tick.run_requests and "busy" in tick.skip_message

@@ -59,6 +59,8 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise WarehouseError(f"warehouse {path}: cannot open ({exc})") from None
             time.sleep(0.5)
+        except duckdb.ConnectionException as exc:  # open in this process with other settings
+            raise WarehouseError(f"warehouse {path}: cannot open ({exc})") from None
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     con.execute("SET memory_limit = '600MB'")
     con.execute("SET preserve_insertion_order = false")
