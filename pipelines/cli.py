@@ -15,6 +15,7 @@ def _run(args: argparse.Namespace) -> int:
     from pipelines.config import ConfigError
     from pipelines.runner import format_summary, run
     from pipelines.settings import mask_target, sources_path, warehouse_target
+    from warehouse.connection import WarehouseError
 
     sources = Path(args.sources) if args.sources else sources_path()
     target = args.warehouse or warehouse_target()
@@ -28,6 +29,9 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except WarehouseError as exc:  # e.g. another run holds the file past the wait
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(format_summary(summary))
     return 0 if summary.success else 1
 

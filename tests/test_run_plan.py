@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -55,6 +56,20 @@ def query(target: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+@contextmanager
+def held_by_another_process(target: Path):
+    """A run in progress: another process holds the warehouse file open for writing."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(target)!r}); print('open', flush=True);"
+         " time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        yield
+    finally:
+        writer.kill()
+        writer.wait()
 
 
 def row_counts(target: Path) -> dict[str, int]:
@@ -230,15 +245,19 @@ def test_hourly_schedule_skips_while_a_run_writes_the_warehouse(copy):
     import dagster as dg
 
     sources, target = copy
-    # A run in progress in another process holds the file.
-    writer = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(target)!r}); print('open', flush=True);"
-         " time.sleep(60)"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert writer.stdout.readline().strip() == "open"
-        with dg.instance_for_test() as instance:
-            _, tick = _tick(sources, target, instance)
-    finally:
-        writer.kill()
-        writer.wait()
+    with held_by_another_process(target), dg.instance_for_test() as instance:
+        _, tick = _tick(sources, target, instance)
     assert not tick.run_requests and "busy" in tick.skip_message
+
+
+def test_hub_run_names_the_warehouse_another_run_holds(copy, capsys, monkeypatch):
+    import functools
+
+    import pipelines.runner
+
+    sources, target = copy
+    monkeypatch.setattr(pipelines.runner, "plan_run", functools.partial(plan_run, wait_seconds=0.5))
+    with held_by_another_process(target):
+        assert hub(["run", "--sources", str(sources), "--warehouse", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: warehouse {target}: cannot open") and "lock" in err
