@@ -142,18 +142,17 @@ def _ensure_raw_table(con, table: str, incoming: pa.Schema) -> dict[str, str]:
     later chunk whose type differs (the engine fell back to text, the source column changed)
     turns the raw column into text, its earlier values rendered as connectors.text renders them.
     """
-    types = {f.name: f.type for f in incoming}
     described = {
         name: "VARCHAR" if sql_type == "NULL" else sql_type
         for name, sql_type, *_ in con.execute("DESCRIBE SELECT * FROM hub_incoming").fetchall()
     }
-    cols = ", ".join(f"{quote_ident(c)} {described[c]}" for c in types)
+    cols = ", ".join(f"{quote_ident(c)} {described[c]}" for c in incoming.names)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {table} (_row_no BIGINT NOT NULL, {cols}, _source VARCHAR NOT NULL,"
         " _source_key VARCHAR, _batch_id VARCHAR NOT NULL, _loaded_at TIMESTAMP NOT NULL)"
     )
     have = _raw_column_types(con, table)
-    for c in types:
+    for c in incoming.names:
         if c not in have:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} {described[c]}")
         elif have[c] not in ("VARCHAR", described[c]):
@@ -285,11 +284,11 @@ def _land(
     loaded_at,
     stage: Callable[[str, bool, set[str]], None] | None = None,
 ) -> int:
-    """Append the source rows to raw as text, numbering them within the batch.
+    """Append the source rows to raw as they came, numbering them within the batch.
 
     `stage` receives each landed chunk as a relation shaped like raw (whether it is the batch's
-    first, and which columns hold date or timestamp values rather than text) and normalises it at once: DuckDB works on one chunk while the prefetch thread
-    extracts the next.
+    first, and which columns hold date or timestamp values rather than text) and normalises it at
+    once: DuckDB works on one chunk while the prefetch thread extracts the next.
     """
     table = raw_table(stream)
     needed = stream.source_columns()
@@ -310,11 +309,11 @@ def _land(
         # The stage reads dates and timestamps as values, every other column as text (the cursor
         # too: its text is kept in core.license_record._cursor, rendered as the text path does).
         temporal = {f.name for f in source_schema if _is_wall_clock(f.type) and f.name != stream.cursor}
-        as_text = ", ".join(
+        for_stage = ", ".join(
             quote_ident(f.name) if f.name in temporal else f"{_as_text(quote_ident(f.name), f.type)} AS {quote_ident(f.name)}"
             for f in source_schema
         )
-        chunk = f"(SELECT _row_no, _source_key, {as_text} FROM hub_incoming)"
+        chunk = f"(SELECT _row_no, _source_key, {for_stage} FROM hub_incoming)"
         rows = rows.append_column("_row_no", pa.array(range(n + 1, n + 1 + rows.num_rows), pa.int64()))
         rows = rows.append_column("_source_key", _source_key(rows, stream.key))
         con.register("hub_incoming", rows)
