@@ -22,6 +22,7 @@ tells). The run then materialises those streams, everything downstream of them a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -70,18 +71,18 @@ class LastRun:
     version: str | None
 
 
-def plan_run(config: HubConfig, target: str, *, everything: bool = False, last_run: LastRun | None | str = "warehouse",
-             wait_seconds: float = 60.0) -> RunPlan:
-    """The plan of the next run. `last_run` is the previous run, or "warehouse" to read it from
-    meta.last_run (what `hub run` records). The warehouse is opened read-only; `wait_seconds`
-    bounds the wait for a run that is writing it (WarehouseError after that)."""
+def plan_run(config: HubConfig, target: str, *, everything: bool = False,
+             last_run: Callable[[object], LastRun | None] | None = None, wait_seconds: float = 60.0) -> RunPlan:
+    """The plan of the next run. `last_run` finds the previous run given the open warehouse
+    (default: meta.last_run, what `hub run` records). The warehouse is opened read-only;
+    `wait_seconds` bounds the wait for a run that is writing it (WarehouseError after that)."""
     if everything:
         return plan_everything(config, "every asset asked for (--all)")
     if is_postgres(target) or not Path(target).expanduser().exists():
         return plan_everything(config, "new warehouse")
     con = connect(target, read_only=True, wait_seconds=wait_seconds)
     try:
-        reason = _why_everything(_recorded_last_run(con) if last_run == "warehouse" else last_run)
+        reason = _why_everything((last_run or recorded_last_run)(con))
         if reason:
             return plan_everything(config, reason)
         pending = tuple(s.qualified_name for s in config.streams() if _may_have_new_rows(con, config, s))
@@ -98,7 +99,7 @@ def _has_last_run_table(con) -> bool:
     ).fetchone()[0] > 0
 
 
-def _recorded_last_run(con) -> LastRun | None:
+def recorded_last_run(con) -> LastRun | None:
     row = _has_last_run_table(con) and con.execute(
         "SELECT started_at, success, hub_version FROM meta.last_run"
     ).fetchone()

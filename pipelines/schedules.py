@@ -52,7 +52,7 @@ def build_hourly_schedule(config: HubConfig, job, assets) -> dg.ScheduleDefiniti
     )
     def hub_hourly(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
         try:
-            plan = plan_run(config, warehouse.target, last_run=last_job_run(context.instance, job.name),
+            plan = plan_run(config, warehouse.target, last_run=lambda _con: last_job_run(context.instance, job.name),
                             wait_seconds=0)
         except WarehouseError as exc:
             return dg.SkipReason(f"the warehouse is busy (a run is writing it): {exc}")
