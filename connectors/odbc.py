@@ -402,6 +402,12 @@ def _safe_schema(family: str | None, original: dict[str, pa.DataType]) -> Callab
     return mapped
 
 
+def _passes_typed(t: pa.DataType) -> bool:
+    """Types a `typed` extract hands over as they are (the schema mapping already turned the
+    risky ones, such as MySQL's unsigned integers, into text)."""
+    return pa.types.is_integer(t) or pa.types.is_date(t) or (pa.types.is_timestamp(t) and t.tz is None)
+
+
 def _typed_max(arr: pa.Array, original: pa.DataType | None) -> object:
     """The greatest value of one cursor column of an arrow-odbc batch, as a Python value."""
     if pa.types.is_string(arr.type) and original is not None and not pa.types.is_string(original):
@@ -446,11 +452,13 @@ class OdbcExtract(Extract):
         batch_rows: int,
         retry_delays: Sequence[float],
         fast: bool | None,
+        typed: bool = False,
     ) -> None:
         super().__init__(source=target.source, stream=target.stream, table=table, query=query, cursor=cursor,
                          since=since, batch_rows=batch_rows, retry_delays=retry_delays)
         self._target = target
         self.fast = fast
+        self.typed = typed
         self.route: str | None = None
         self.fast_failure: str | None = None  # why arrow-odbc was given up, if it was
 
@@ -586,7 +594,7 @@ class OdbcExtract(Extract):
                         raise self._error(f"reading {self.what} failed after {rows_seen} rows: {msg}{hint}") from None
                     texts = []
                     for i, col in enumerate(batch.columns):
-                        texts.append(text_array(col))
+                        texts.append(col if self.typed and _passes_typed(col.type) else text_array(col))
                         if i == cursor_at:
                             top.offer(_typed_max(col, original.get(batch.schema.names[i])))
                     rows_seen += batch.num_rows
@@ -646,6 +654,7 @@ def read_odbc(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     fast: bool | None = None,
+    typed: bool = False,
 ) -> OdbcExtract:
     """Prepare an extract of `table` (``name`` or ``schema.name``) or `query` (exactly one).
 
@@ -653,6 +662,10 @@ def read_odbc(
     `fast`: None uses arrow-odbc when installed and falls back to pyodbc when it cannot read the
     result; True insists on arrow-odbc; False uses pyodbc only. Arguments are checked now; the
     data source is contacted when the result is iterated.
+
+    `typed`: on the arrow-odbc path, integers (PostgreSQL drivers), dates and timestamps without
+    zone stay typed Arrow columns for a caller that renders them itself (the warehouse, in bulk);
+    every other column, and the pyodbc path, is text.
     """
     parts = check_extract(table=table, query=query, cursor=cursor, batch_rows=batch_rows, source=source,
                           stream=stream)
@@ -666,6 +679,7 @@ def read_odbc(
         batch_rows=batch_rows,
         retry_delays=retry_delays,
         fast=fast,
+        typed=typed,
     )
 
 

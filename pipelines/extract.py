@@ -174,6 +174,7 @@ def _extract_odbc(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         since=watermark(con, stream) if stream.cursor else None,
         batch_rows=source.batch_rows,
         fast=None if source.connection.get("arrow", True) else False,
+        typed=True,  # integers, dates and timestamps are cast to text by DuckDB, in bulk
     )
     _load_extract(con, stream, extract, result)
 

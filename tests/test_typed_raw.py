@@ -65,9 +65,6 @@ def _raw_types(con) -> dict[str, str]:
 
 
 def test_typed_raw_and_text_raw_give_the_same_core(tmp_path, pg_table, warehouse):
-    from warehouse.connection import connect
-    from warehouse.schema import create_schema
-
     _department(warehouse)
     config, stream = _config(tmp_path, pg_table, "adbc")
     assert run_stream(warehouse, config, stream).loaded == 300
@@ -77,10 +74,8 @@ def test_typed_raw_and_text_raw_give_the_same_core(tmp_path, pg_table, warehouse
     kept = warehouse.execute("SELECT YXQZ FROM raw.pg__licenses WHERE XKZBH = 'PG1'").fetchone()[0]
     assert kept.microsecond == 250000  # the value as it came, fraction of a second included
 
-    other = connect(tmp_path / "text.duckdb")
+    other = connect_fresh(tmp_path / "text.duckdb")
     try:
-        create_schema(other)
-        _department(other)
         config, stream = _config(tmp_path, pg_table, "sqlalchemy")
         assert run_stream(other, config, stream).loaded == 300
         assert set(_raw_types(other).values()) == {"VARCHAR", "BIGINT", "TIMESTAMP"}  # lineage: _row_no, _loaded_at
@@ -102,3 +97,48 @@ def test_typed_raw_and_text_raw_give_the_same_core(tmp_path, pg_table, warehouse
     assert first_batch == text_raw
     assert warehouse.execute("SELECT holder_name FROM core.license WHERE license_no = 'PG1'").fetchone() == (
         "包头市某某公司1(更名)",)  # NFKC folds the full-width brackets
+
+
+ODBC = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;Database=test;Uid=postgres;"
+
+
+def test_arrow_odbc_lands_typed_too_and_gives_the_same_core(tmp_path, pg_table, warehouse):
+    """The same table over psqlODBC (arrow-odbc): dates and timestamps land typed; core rows equal
+    those of the text path."""
+    pytest.importorskip("arrow_odbc")
+    from connectors.odbc import check_odbc
+    from connectors.errors import SourceError
+
+    try:
+        check_odbc(ODBC, source="pg", retry_delays=())
+    except SourceError as exc:
+        pytest.skip(f"psqlODBC not usable here: {exc}")
+    _department(warehouse)
+    config, stream = _config(tmp_path, pg_table, "sqlalchemy")
+    block = (tmp_path / "sources_sqlalchemy.yaml").read_text(encoding="utf-8")
+    odbc_sources = tmp_path / "sources_odbc.yaml"
+    odbc_sources.write_text(block.replace(f'kind: sql, url: "{PG}", engine: sqlalchemy',
+                                          f'kind: odbc, connection_string: "{ODBC}"'), encoding="utf-8")
+    odbc_config = load_config(odbc_sources)
+    assert odbc_config.sources["pg"].kind == "odbc"
+    assert run_stream(warehouse, odbc_config, odbc_config.sources["pg"].streams["licenses"]).loaded == 300
+    types = _raw_types(warehouse)
+    assert types["FZRQ"] == "DATE" and types["YXQZ"].startswith("TIMESTAMP") and types["QYMC"] == "VARCHAR"
+    odbc_core = _core(warehouse)
+
+    other = connect_fresh(tmp_path / "text.duckdb")
+    try:
+        assert run_stream(other, config, stream).loaded == 300
+        assert _core(other) == odbc_core
+    finally:
+        other.close()
+
+
+def connect_fresh(path):
+    from warehouse.connection import connect
+    from warehouse.schema import create_schema
+
+    con = connect(path)
+    create_schema(con)
+    _department(con)
+    return con
