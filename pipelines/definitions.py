@@ -12,7 +12,7 @@ import dagster as dg
 from pipelines.assets import build_assets
 from pipelines.checks import build_checks
 from pipelines.config import HubConfig, load_config
-from pipelines.resources import WarehouseResource
+from pipelines.resources import WAREHOUSE_RUN_TAGS, WarehouseResource
 from pipelines.schedules import build_hourly_schedule
 from pipelines.sensors import build_sensors
 from pipelines.settings import sources_path, warehouse_target
@@ -26,11 +26,13 @@ def build_definitions(config: HubConfig, warehouse: WarehouseResource) -> dg.Def
         ALL_JOB,
         selection=dg.AssetSelection.all(),
         description="全量资产：抽取各来源增量 → 标准层 → 共享视图（incremental by watermark and file ledger）",
+        tags=WAREHOUSE_RUN_TAGS,
     )
     checks_only = dg.define_asset_job(
         CHECKS_JOB,
         selection=dg.AssetSelection.all_asset_checks(),
         description="只重跑质量检查，不重新抽取（re-run every asset check on the warehouse as it is）",
+        tags=WAREHOUSE_RUN_TAGS,
     )
     assets = build_assets(config)
     return dg.Definitions(

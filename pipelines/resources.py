@@ -9,6 +9,12 @@ from warehouse.connection import connect
 from warehouse.schema import create_schema
 
 
+# Every run that writes the warehouse carries this tag; dagster.yaml (beside workspace.yaml) lets
+# one such run go at a time, so a second run waits in Dagster's queue instead of failing on
+# DuckDB's single-writer lock.
+WAREHOUSE_RUN_TAGS = {"hub/warehouse": "writer"}
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The hub's warehouse: a DuckDB file path (HUB_WAREHOUSE); the schema is created on first use.
 

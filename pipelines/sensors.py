@@ -9,6 +9,7 @@ import dagster as dg
 from connectors.files import folder_signature
 from pipelines.assets import stream_key
 from pipelines.config import HubConfig, SourceConfig
+from pipelines.resources import WAREHOUSE_RUN_TAGS
 
 
 def build_folder_sensor(source: SourceConfig) -> dg.SensorDefinition:
@@ -27,7 +28,7 @@ def build_folder_sensor(source: SourceConfig) -> dg.SensorDefinition:
         if signature == context.cursor:
             return dg.SkipReason("no new or changed file")
         context.update_cursor(signature)
-        return dg.RunRequest(run_key=signature)
+        return dg.RunRequest(run_key=signature, tags=WAREHOUSE_RUN_TAGS)
 
     return _sensor
 

@@ -8,7 +8,7 @@ import pytest
 from pipelines.config import load_config
 from pipelines.definitions import ALL_JOB, CHECKS_JOB, build_definitions
 from pipelines.demo_data import generate_demo
-from pipelines.resources import WarehouseResource
+from pipelines.resources import WAREHOUSE_RUN_TAGS, WarehouseResource
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +61,27 @@ def test_jobs_schedule_sensor_and_blocking_checks(defs):
     assert checks[("raw/platform/cases", "rows_accounted_for")] is True
     assert checks[("share/level_rollup", "levels_add_up")] is True
     assert checks[("quality/recognition", "no_conflict")] is False
+
+
+def test_runs_of_the_warehouse_queue_one_at_a_time(defs, tmp_path):
+    """The jobs tag their runs; the project's dagster.yaml (read by `dg dev` without DAGSTER_HOME)
+    lets one tagged run go at a time: DuckDB has one writer."""
+    from pathlib import Path
+
+    from dagster._core.instance import InstanceRef
+
+    for job in (ALL_JOB, CHECKS_JOB):
+        assert defs.resolve_job_def(job).tags.items() >= WAREHOUSE_RUN_TAGS.items()
+    root = Path(__file__).resolve().parent.parent
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path), config_dir=str(root))) as instance:
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    (key,) = WAREHOUSE_RUN_TAGS
+    assert {"key": key, "limit": 1} in limits
+
+
+def test_folder_sensor_tags_its_runs(defs):
+    sensor = defs.resolve_sensor_def("exchange_exchange_folder")
+    with dg.build_sensor_context(cursor=None) as context:
+        result = sensor.evaluate_tick(context)
+    (request,) = result.run_requests
+    assert request.tags.items() >= WAREHOUSE_RUN_TAGS.items()
