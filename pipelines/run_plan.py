@@ -22,7 +22,7 @@ tells). The run then materialises those streams, everything downstream of them a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,10 +72,12 @@ class LastRun:
 
 
 def plan_run(config: HubConfig, target: str, *, everything: bool = False,
-             last_run: Callable[[object], LastRun | None] | None = None, wait_seconds: float = 60.0) -> RunPlan:
+             last_run: Callable[[object], LastRun | None] | None = None, wait_seconds: float = 60.0,
+             unreachable: Collection[str] = ()) -> RunPlan:
     """The plan of the next run. `last_run` finds the previous run given the open warehouse
     (default: meta.last_run, what `hub run` records). The warehouse is opened read-only;
-    `wait_seconds` bounds the wait for a run that is writing it (WarehouseError after that)."""
+    `wait_seconds` bounds the wait for a run that is writing it (WarehouseError after that).
+    Sources in `unreachable` (found so by the caller) count as new without being asked again."""
     if everything:
         return plan_everything(config, "every asset asked for (--all)")
     if is_postgres(target) or not Path(target).expanduser().exists():
@@ -85,7 +87,8 @@ def plan_run(config: HubConfig, target: str, *, everything: bool = False,
         reason = _why_everything((last_run or recorded_last_run)(con))
         if reason:
             return plan_everything(config, reason)
-        pending = tuple(s.qualified_name for s in config.streams() if _may_have_new_rows(con, config, s))
+        pending = tuple(s.qualified_name for s in config.streams()
+                        if s.source in unreachable or _may_have_new_rows(con, config, s))
     finally:
         con.close()
     skipped = len(config.streams()) - len(pending)

@@ -29,21 +29,23 @@ class RunSummary:
     not_run: list[str] = field(default_factory=list)  # streams left out: nothing new
 
 
-def preflight(config: HubConfig) -> list[str]:
+def preflight(config: HubConfig) -> dict[str, str]:
     """Catch configuration mistakes that only the source can reveal: a table that does not exist.
 
-    An unreachable source is not a configuration mistake: it is reported (warnings returned) and its
-    assets fail in the run while every other source still loads.
+    An unreachable source is not a configuration mistake: it is reported (source name → warning,
+    returned) and its assets fail in the run while every other source still loads.
     """
     import sqlalchemy as sa
 
     from connectors.errors import SourceError
     from connectors.sql import check_connection, normalize_url
 
-    warnings = []
+    warnings: dict[str, str] = {}
     for source in config.sources.values():
         if source.kind == "odbc":
-            warnings += _preflight_odbc(config, source)
+            warning = _preflight_odbc(config, source)
+            if warning:
+                warnings[source.name] = warning
             continue
         if source.kind != "sql":
             continue
@@ -52,7 +54,7 @@ def preflight(config: HubConfig) -> list[str]:
         try:
             check_connection(url, source=source.name, retry_delays=())
         except SourceError as exc:
-            warnings.append(f"{where}: source unreachable, its streams will fail: {exc}")
+            warnings[source.name] = f"{where}: source unreachable, its streams will fail: {exc}"
             continue
         engine = sa.create_engine(normalize_url(url, source=source.name), poolclass=sa.pool.NullPool)
         try:
@@ -71,7 +73,7 @@ def preflight(config: HubConfig) -> list[str]:
     return warnings
 
 
-def _preflight_odbc(config: HubConfig, source) -> list[str]:
+def _preflight_odbc(config: HubConfig, source) -> str | None:
     from connectors.errors import SourceError
     from connectors.odbc import check_odbc, odbc_connection_string, odbc_has_table
     from pipelines.extract import odbc_settings
@@ -81,13 +83,13 @@ def _preflight_odbc(config: HubConfig, source) -> list[str]:
     try:
         check_odbc(cs, source=source.name, retry_delays=())
     except SourceError as exc:
-        return [f"{where}: source unreachable, its streams will fail: {exc}"]
+        return f"{where}: source unreachable, its streams will fail: {exc}"
     for stream in source.streams.values():
         if stream.table and not odbc_has_table(cs, stream.table, source=source.name):
             raise ConfigError(
                 f"{where} → streams → {stream.name} → table: table '{stream.table}' does not exist in the source database"
             )
-    return []
+    return None
 
 
 def _instance():
@@ -202,9 +204,10 @@ def run(sources: str | os.PathLike, target: str, *, log_level: str = "WARNING", 
     config = load_config(sources)
     check_environment(config)
     check_warehouse(target)
-    for warning in preflight(config):
+    unreachable = preflight(config)
+    for warning in unreachable.values():
         print(f"warning: {warning}")
-    plan = plan_run(config, target, everything=everything)
+    plan = plan_run(config, target, everything=everything, unreachable=set(unreachable))
     if plan.nothing_to_do:
         # Nothing new anywhere: no Dagster run (its import alone takes a second or two).
         return RunSummary(success=True, scope=plan.scope, reason=plan.reason,

@@ -261,3 +261,10 @@ def test_hub_run_names_the_warehouse_another_run_holds(copy, capsys, monkeypatch
         assert hub(["run", "--sources", str(sources), "--warehouse", str(target)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: warehouse {target}: cannot open") and "lock" in err
+
+
+def test_a_source_found_unreachable_counts_as_new_without_a_second_probe(copy):
+    sources, target = copy
+    run(sources, str(target))
+    plan = plan_run(load_config(sources), str(target), unreachable={"zhujian"})
+    assert (plan.scope, plan.streams) == (CHANGED, ("zhujian.licenses",))
