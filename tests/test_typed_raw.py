@@ -36,6 +36,9 @@ def pg_table():
             " TIMESTAMPTZ '2024-05-01 00:00:00+08' + g * INTERVAL '1 minute' FROM generate_series(1, 300) g",
             [HOLDER],
         )
+        # One row with a bad party code: quarantined, its source row kept as JSON.
+        con.execute(f"INSERT INTO {name} VALUES ('PGBAD', '91150100MA000000XX', '坏代码公司', DATE '2024-03-01',"
+                    " TIMESTAMP '2029-01-01 08:00:00.5', TIMESTAMPTZ '2024-04-30 00:00:00+08')")
     yield name
     with psycopg.connect(PG, autocommit=True) as con:
         con.execute(f"DROP TABLE {name}")
@@ -59,6 +62,12 @@ def _core(con) -> list[tuple]:
                        " FROM core.license ORDER BY license_no").fetchall()
 
 
+def _quarantined(con) -> list[tuple]:
+    rows = con.execute("SELECT _source_key, reason, raw FROM quality.quarantine ORDER BY 1, 2").fetchall()
+    assert rows and all(reason == "bad_uscc" for _, reason, _ in rows)
+    return rows
+
+
 def _raw_types(con) -> dict[str, str]:
     return dict(con.execute("SELECT column_name, data_type FROM information_schema.columns"
                             " WHERE table_schema = 'raw' AND table_name = 'pg__licenses'").fetchall())
@@ -78,6 +87,7 @@ def test_typed_raw_and_text_raw_give_the_same_core(tmp_path, pg_table, warehouse
     try:
         config, stream = _config(tmp_path, pg_table, "sqlalchemy")
         assert run_stream(other, config, stream).loaded == 300
+        assert _quarantined(other) == _quarantined(warehouse)  # the same JSON, texts, whichever engine
         assert set(_raw_types(other).values()) == {"VARCHAR", "BIGINT", "TIMESTAMP"}  # lineage: _row_no, _loaded_at
         assert _raw_types(other)["FZRQ"] == "VARCHAR"
         assert _core(other) == typed_core

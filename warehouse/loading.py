@@ -484,8 +484,15 @@ def rebuild_golden_licenses(con, keys_query: str) -> None:
 def _quarantine(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) -> dict[str, int]:
     table = raw_table(stream)
     src_cols = _raw_source_columns(con, table)
+    types = _raw_column_types(con, table)
     p = Params()
-    pairs = ", ".join(f"{p(c)}, r.{quote_ident(c)}" for c in src_cols)
+    # The source row as JSON of texts, rendered as the text path renders them, whichever engine
+    # read it: the same source row gives the same entry through ADBC, arrow-odbc or SQLAlchemy.
+    def text(c: str) -> str:
+        col = f"r.{quote_ident(c)}"
+        return col if types[c] == "VARCHAR" else _as_text(col, _arrow_type_of(types[c]))
+
+    pairs = ", ".join(f"{p(c)}, {text(c)}" for c in src_cols)
     p.values.update({"entity": entity.name, "source": stream.qualified_name, "batch": batch_id, "at": loaded_at})
     con.execute(
         f"""INSERT INTO quality.quarantine
