@@ -13,7 +13,7 @@ from pathlib import Path
 
 def _run(args: argparse.Namespace) -> int:
     from pipelines.config import ConfigError
-    from pipelines.runner import format_summary, run
+    from pipelines.runner import format_plan, format_summary, plan, run
     from pipelines.settings import mask_target, sources_path, warehouse_target
     from warehouse.connection import WarehouseError
 
@@ -24,6 +24,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     print(f"sources: {sources}\nwarehouse: {mask_target(target)}")
     try:
+        if getattr(args, "plan", False):
+            print(format_plan(*plan(sources, target, everything=args.all)))
+            return 0
         summary = run(sources, target, log_level="DEBUG" if args.verbose else "WARNING",
                       everything=getattr(args, "all", False))
     except ConfigError as exc:
@@ -72,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--warehouse", help="DuckDB file (default: $HUB_WAREHOUSE, else data/warehouse.duckdb)")
     run_p.add_argument("--all", action="store_true",
                        help="materialise every asset and check, not only the streams with something new")
+    run_p.add_argument("--plan", action="store_true",
+                       help="print which streams the run would extract and why, then stop (nothing is written)")
     run_p.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step log")
     run_p.set_defaults(func=_run)
     demo_p = sub.add_parser("demo", help="write the demo source systems, then run everything on them")

@@ -198,22 +198,35 @@ def check_warehouse(target: str) -> None:
         )
 
 
-def run(sources: str | os.PathLike, target: str, *, log_level: str = "WARNING", everything: bool = False) -> RunSummary:
-    """`hub run`: check the sources file, then run what the plan (pipelines/run_plan.py) selects."""
-    started = time.monotonic()
+def plan(sources: str | os.PathLike, target: str, *, everything: bool = False) -> tuple[HubConfig, RunPlan]:
+    """Check the sources file and the sources, then plan the run (pipelines/run_plan.py)."""
     config = load_config(sources)
     check_environment(config)
     check_warehouse(target)
     unreachable = preflight(config)
     for warning in unreachable.values():
         print(f"warning: {warning}")
-    plan = plan_run(config, target, everything=everything, unreachable=set(unreachable))
-    if plan.nothing_to_do:
+    return config, plan_run(config, target, everything=everything, unreachable=set(unreachable))
+
+
+def format_plan(config: HubConfig, planned: RunPlan) -> str:
+    lines = [f"run: {planned.scope} — {planned.reason}"]
+    for stream in config.streams():
+        name = stream.qualified_name
+        lines.append(f"{name:<28} {'would run' if name in planned.streams else 'nothing new: would not run'}")
+    return "\n".join(lines)
+
+
+def run(sources: str | os.PathLike, target: str, *, log_level: str = "WARNING", everything: bool = False) -> RunSummary:
+    """`hub run`: check the sources file, then run what the plan selects."""
+    started = time.monotonic()
+    config, planned = plan(sources, target, everything=everything)
+    if planned.nothing_to_do:
         # Nothing new anywhere: no Dagster run (its import alone takes a second or two).
-        return RunSummary(success=True, scope=plan.scope, reason=plan.reason,
+        return RunSummary(success=True, scope=planned.scope, reason=planned.reason,
                           not_run=[s.qualified_name for s in config.streams()],
                           seconds=time.monotonic() - started)
-    return run_all(config, target, log_level=log_level, plan=plan)
+    return run_all(config, target, log_level=log_level, plan=planned)
 
 
-__all__ = ["ConfigError", "RunSummary", "format_summary", "preflight", "run", "run_all"]
+__all__ = ["ConfigError", "RunSummary", "format_plan", "format_summary", "plan", "preflight", "run", "run_all"]

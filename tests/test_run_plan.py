@@ -268,3 +268,20 @@ def test_a_source_found_unreachable_counts_as_new_without_a_second_probe(copy):
     run(sources, str(target))
     plan = plan_run(load_config(sources), str(target), unreachable={"zhujian"})
     assert (plan.scope, plan.streams) == (CHANGED, ("zhujian.licenses",))
+
+
+def test_hub_run_plan_prints_the_plan_and_writes_nothing(copy, capsys):
+    sources, target = copy
+    run(sources, str(target))
+    folder = sources.parent / "exchange"
+    template = sorted(folder.glob("matters_*"))[0]
+    shutil.copy(template, folder / template.name.replace(template.stem, template.stem + "_extra"))
+    before = row_counts(target)
+    last = query(target, "SELECT * FROM meta.last_run")
+    capsys.readouterr()
+    assert hub(["run", "--plan", "--sources", str(sources), "--warehouse", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "run: changed" in out
+    assert any(line.startswith("exchange.matters") and line.endswith("would run") for line in out.splitlines())
+    assert any(line.startswith("platform.cases") and "would not run" in line for line in out.splitlines())
+    assert row_counts(target) == before and query(target, "SELECT * FROM meta.last_run") == last
