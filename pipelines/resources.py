@@ -8,7 +8,6 @@ from pydantic import PrivateAttr
 from warehouse.connection import connect
 from warehouse.schema import create_schema
 
-
 # Every run that writes the warehouse carries this tag; dagster.yaml (beside workspace.yaml) lets
 # one such run go at a time, so a second run waits in Dagster's queue instead of failing on
 # DuckDB's single-writer lock.

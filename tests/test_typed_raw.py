@@ -116,8 +116,8 @@ def test_arrow_odbc_lands_typed_too_and_gives_the_same_core(tmp_path, pg_table, 
     """The same table over psqlODBC (arrow-odbc): dates and timestamps land typed; core rows equal
     those of the text path."""
     pytest.importorskip("arrow_odbc")
-    from connectors.odbc import check_odbc
     from connectors.errors import SourceError
+    from connectors.odbc import check_odbc
 
     try:
         check_odbc(ODBC, source="pg", retry_delays=())
