@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors.text import text_array
 from quality.row_rules import failing_rules, violations_query
 from warehouse.model import ENTITIES, Entity
 from warehouse.normalise import stage_select, with_stage_aliases
@@ -114,21 +115,12 @@ def record_file(con, stream: StreamConfig, file: LedgerEntry, batch_id: str) -> 
 RAW_LINEAGE = ("_row_no", "_source", "_source_key", "_batch_id", "_loaded_at")
 
 
-def _raw_source_columns(con, table: str) -> list[str]:
-    """The source columns of a raw table, in table order (its lineage columns left out)."""
-    schema, name = table.split(".")
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
-        " ORDER BY ordinal_position",
-        [schema, name],
-    ).fetchall()
-    return [c for (c,) in rows if c not in RAW_LINEAGE]
-
-
 def _raw_column_types(con, table: str) -> dict[str, str]:
+    """Source column → type of a raw table, in table order (its lineage columns left out)."""
     schema, name = table.split(".")
     rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2"
+        " ORDER BY ordinal_position",
         [schema, name],
     ).fetchall()
     return {c: t for c, t in rows if c not in RAW_LINEAGE}
@@ -185,8 +177,9 @@ def _match_case(rb: pa.RecordBatch, needed: list[str]) -> pa.RecordBatch:
 
 
 def _as_text(column: str, arrow_type: pa.DataType) -> str:
-    """Raw is text: a typed column (integers, dates, Beijing timestamps from a bulk reader) is cast
-    inside DuckDB, in the connectors' text form (whole seconds without a fraction, else .ffffff)."""
+    """SQL rendering a typed column (integers, dates, Beijing timestamps from a bulk reader) as the
+    connectors' text path does (whole seconds without a fraction, else .ffffff): for the stage, a
+    raw column that is text, and the quarantine's JSON."""
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return column
     if pa.types.is_timestamp(arrow_type):
@@ -203,8 +196,13 @@ def _is_wall_clock(arrow_type: pa.DataType) -> bool:
 
 
 def _source_key(rows: pa.Table, key: tuple[str, ...]) -> pa.ChunkedArray:
-    """The source's key as text, several columns joined with '|' (NULL as empty)."""
-    parts = [pc.fill_null(rows.column(k).cast(pa.string()), "") for k in key]
+    """The source's key as text, several columns joined with '|' (NULL as empty). A typed key
+    column is rendered by the connectors' text rules, so the key is the same whichever engine
+    read the row (Arrow's own cast writes a timestamp with '.000000')."""
+    parts = [
+        pc.fill_null(pa.chunked_array([text_array(c) for c in rows.column(k).chunks], pa.string()), "")
+        for k in key
+    ]
     if len(parts) == 1:
         return parts[0]
     return pc.binary_join_element_wise(*parts, "|")
@@ -366,7 +364,7 @@ def _skip_unchanged(con, stream: StreamConfig, batch_id: str) -> int:
     meta.row_versions keeps, per stream, the (source key, content hash) pairs last landed.
     """
     table = raw_table(stream)
-    cols = ", ".join(quote_ident(c) for c in _raw_source_columns(con, table))
+    cols = ", ".join(quote_ident(c) for c in _raw_column_types(con, table))
     source = {"source": stream.qualified_name}
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE hub_versions AS
@@ -483,7 +481,6 @@ def rebuild_golden_licenses(con, keys_query: str) -> None:
 
 def _quarantine(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) -> dict[str, int]:
     table = raw_table(stream)
-    src_cols = _raw_source_columns(con, table)
     types = _raw_column_types(con, table)
     p = Params()
     # The source row as JSON of texts, rendered as the text path renders them, whichever engine
@@ -492,7 +489,7 @@ def _quarantine(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded
         col = f"r.{quote_ident(c)}"
         return col if types[c] == "VARCHAR" else _as_text(col, _arrow_type_of(types[c]))
 
-    pairs = ", ".join(f"{p(c)}, {text(c)}" for c in src_cols)
+    pairs = ", ".join(f"{p(c)}, {text(c)}" for c in types)
     p.values.update({"entity": entity.name, "source": stream.qualified_name, "batch": batch_id, "at": loaded_at})
     con.execute(
         f"""INSERT INTO quality.quarantine
@@ -552,6 +549,7 @@ def load_batch(
     started = beijing_now()
     result = BatchResult(stream=stream.qualified_name, batch_id=batch_id, file=file.path if file else None)
     clock = _Clock(result.seconds)
+
     def stage(chunk: str, first: bool, typed: set[str]) -> None:
         p = Params()
         sql = stage_select(stream, entity, chunk, p, typed)
@@ -593,7 +591,7 @@ def load_batch(
         con.execute(
             "INSERT INTO meta.batches VALUES ($1, $2, $3, $9, 'succeeded', $4, $5, $6, $7, $8)",
             [batch_id, stream.qualified_name, started, extracted, extracted - quarantined, quarantined,
-             file[0] if file else None, mark, beijing_now()],
+             file.path if file else None, mark, beijing_now()],
         )
         if mark is not None and stream.cursor:
             con.execute(
