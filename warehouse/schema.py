@@ -106,13 +106,11 @@ ADDED_COLUMNS = (
 def _entity_ddl(entity: Entity, *, record: bool = False) -> str:
     cols = [f"{c.name} {'INTEGER' if c.name == 'score' else c.sql_type}" for c in entity.cols]
     cols += [f"{name} {sql_type}" for name, sql_type, _expr, _label in entity.derived]
-    key = ("_source",) + entity.key if record else entity.key
     extra = ", _cursor VARCHAR, _cursor_at TIMESTAMP" if record else ""
     extra += ", n_sources INTEGER" if entity.name == "license" and not record else ""
     # The business key is kept unique by the merge (delete-then-insert per batch) and checked by a
     # blocking asset check, not by a DuckDB PRIMARY KEY: its ART index made loads 3x slower and
     # held the whole key set in memory at millions of rows.
-    del key
     return f"{', '.join(cols)}{extra}, {LINEAGE_DDL}"
 
 
