@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Protocol
@@ -294,46 +295,40 @@ class SqlExtract(Extract):
     def has_rows(self) -> bool:
         """Whether the extract would read at least one row, asked with LIMIT 1 (the cursor's
         index answers it): lets a run skip a stream with nothing past its watermark."""
-        engine = _engine(self.url, source=self.source)
-        try:
-            with _connect(engine, source=self.source, retry_delays=self.retry_delays) as conn:
-                try:
-                    _beijing_session(conn)
-                    rows = sa.text(self._select(conn)).columns().subquery("hub_probe")
-                    probe = sa.select(sa.literal_column("1")).select_from(rows).limit(1)
-                    params = {} if self.since is None else {"since": self.since}
-                    return conn.execute(probe, params).first() is not None
-                except sa.exc.DBAPIError as exc:
-                    raise self._error(
-                        f"cannot read {self.what} from {mask_url(self.url)}: {_driver_message(exc, self.url)}"
-                    ) from exc
-        finally:
-            engine.dispose()
+        with self._session() as (conn, sql, params):
+            probe = sa.select(sa.literal_column("1")).select_from(sa.text(sql).columns().subquery("hub_probe"))
+            return conn.execute(probe.limit(1), params).first() is not None
 
     def _fall_back(self, reason: str) -> None:
         self.engine = "sqlalchemy"
         self.fallback_reason = reason
 
-    def _sqlalchemy_batches(self) -> Iterator[pa.RecordBatch]:
+    @contextmanager
+    def _session(self) -> Iterator[tuple[Connection, str, dict]]:
+        """A connection in Beijing time, this extract's SELECT and its parameters; a driver error
+        in the block is a SourceError naming the source (secrets scrubbed)."""
         engine = _engine(self.url, source=self.source)
         try:
             with _connect(engine, source=self.source, retry_delays=self.retry_delays) as conn:
                 try:
                     _beijing_session(conn)
-                    sql = self._select(conn)
-                    params = {} if self.since is None else {"since": self.since}
-                    streaming = conn.execution_options(
-                        stream_results=True, yield_per=self.batch_rows, max_row_buffer=self.batch_rows
-                    )
-                    result = streaming.execute(sa.text(sql), params)
-                    names = list(result.keys())
+                    yield conn, self._select(conn), {} if self.since is None else {"since": self.since}
                 except sa.exc.DBAPIError as exc:
                     raise self._error(
                         f"cannot read {self.what} from {mask_url(self.url)}: {_driver_message(exc, self.url)}"
                     ) from exc
-                yield from self._batches(result, names)
         finally:
             engine.dispose()
+
+    def _sqlalchemy_batches(self) -> Iterator[pa.RecordBatch]:
+        with self._session() as (conn, sql, params):
+            streaming = conn.execution_options(
+                stream_results=True, yield_per=self.batch_rows, max_row_buffer=self.batch_rows
+            )
+            result = streaming.execute(sa.text(sql), params)
+            names = list(result.keys())
+            # Errors while rows stream are _batches' own ("failed after N rows").
+            yield from self._batches(result, names)
 
     def _batches(self, result: sa.CursorResult, names: list[str]) -> Iterator[pa.RecordBatch]:
         cursor_at = self._result_columns(names)
