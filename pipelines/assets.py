@@ -231,7 +231,8 @@ def build_share_asset(view: str) -> dg.AssetsDefinition:
 def planned_assets(config: HubConfig, streams: Iterable[str], graph) -> list[dg.AssetKey]:
     """The assets a run of only `streams` materialises: those streams, everything downstream of
     them, and the report. `graph` is the asset graph or the assets (what AssetSelection resolves)."""
-    chosen = [stream_key(s) for s in config.streams() if s.qualified_name in set(streams)]
+    wanted = set(streams)
+    chosen = [stream_key(s) for s in config.streams() if s.qualified_name in wanted]
     selection = dg.AssetSelection.assets(*chosen).downstream() | dg.AssetSelection.assets(REPORT_KEY)
     return sorted(selection.resolve(graph))
 

@@ -8,9 +8,11 @@ secrets never sit in these objects, in logs or in the Dagster UI.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +102,6 @@ class SourceConfig:
 def declaration_sha(source: SourceConfig, stream: StreamConfig) -> str:
     """A fingerprint of what the sources file says about one stream (its source's connection as
     written, with ${VAR} unresolved, so no secret enters it): a changed declaration reruns the stream."""
-    import hashlib
-    import json
-    from dataclasses import asdict
-
     declared = {
         "source": {k: v for k, v in asdict(source).items() if k != "streams"},
         "stream": asdict(stream),

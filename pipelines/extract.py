@@ -85,7 +85,7 @@ def _extract_sql(con, config: HubConfig, source: SourceConfig, stream: StreamCon
         since=since,
         batch_rows=source.batch_rows,
         engine=source.connection.get("engine"),
-        typed=True,  # integers, dates and timestamps are cast to text by DuckDB, in bulk
+        typed=True,  # integers, dates and timestamps land typed in raw; the stage takes them as values
     )
     _load_extract(con, stream, extract, result)
 
@@ -174,7 +174,7 @@ def _extract_odbc(con, config: HubConfig, source: SourceConfig, stream: StreamCo
         since=watermark(con, stream) if stream.cursor else None,
         batch_rows=source.batch_rows,
         fast=None if source.connection.get("arrow", True) else False,
-        typed=True,  # integers, dates and timestamps are cast to text by DuckDB, in bulk
+        typed=True,  # integers, dates and timestamps land typed in raw; the stage takes them as values
     )
     _load_extract(con, stream, extract, result)
 
