@@ -13,7 +13,7 @@ from pathlib import Path
 
 def _run(args: argparse.Namespace) -> int:
     from pipelines.config import ConfigError
-    from pipelines.runner import format_plan, format_summary, plan, run
+    from pipelines.runner import format_plan, format_summary, plan_from_sources, run
     from pipelines.settings import mask_target, sources_path, warehouse_target
     from warehouse.connection import WarehouseError
 
@@ -25,7 +25,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"sources: {sources}\nwarehouse: {mask_target(target)}")
     try:
         if getattr(args, "plan", False):
-            print(format_plan(*plan(sources, target, everything=args.all)))
+            print(format_plan(*plan_from_sources(sources, target, everything=args.all)))
             return 0
         summary = run(sources, target, log_level="DEBUG" if args.verbose else "WARNING",
                       everything=getattr(args, "all", False))

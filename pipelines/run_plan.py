@@ -47,6 +47,10 @@ class RunPlan:
     def nothing_to_do(self) -> bool:
         return self.scope == CHANGED and not self.streams
 
+    def left_out(self, config: HubConfig) -> list[str]:
+        """The streams of the sources file this run does not extract (nothing new)."""
+        return [s.qualified_name for s in config.streams() if s.qualified_name not in self.streams]
+
 
 def hub_version() -> str:
     from importlib.metadata import PackageNotFoundError, version

@@ -128,8 +128,7 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
             for entry in instance.all_logs(result.run_id)
             if entry.dagster_event is not None
         ]
-    summary = RunSummary(success=result.success, scope=plan.scope, reason=plan.reason,
-                         not_run=[s.qualified_name for s in config.streams() if s.qualified_name not in plan.streams])
+    summary = RunSummary(success=result.success, scope=plan.scope, reason=plan.reason, not_run=plan.left_out(config))
     starts = [t for kind, t in steps if kind == dg.DagsterEventType.STEP_START]
     ends = [t for kind, t in steps if kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)]
     if starts and ends:
@@ -198,7 +197,7 @@ def check_warehouse(target: str) -> None:
         )
 
 
-def plan(sources: str | os.PathLike, target: str, *, everything: bool = False) -> tuple[HubConfig, RunPlan]:
+def plan_from_sources(sources: str | os.PathLike, target: str, *, everything: bool = False) -> tuple[HubConfig, RunPlan]:
     """Check the sources file and the sources, then plan the run (pipelines/run_plan.py)."""
     config = load_config(sources)
     check_environment(config)
@@ -210,23 +209,23 @@ def plan(sources: str | os.PathLike, target: str, *, everything: bool = False) -
 
 
 def format_plan(config: HubConfig, planned: RunPlan) -> str:
+    left_out = planned.left_out(config)
     lines = [f"run: {planned.scope} — {planned.reason}"]
     for stream in config.streams():
         name = stream.qualified_name
-        lines.append(f"{name:<28} {'would run' if name in planned.streams else 'nothing new: would not run'}")
+        lines.append(f"{name:<28} {'nothing new: would not run' if name in left_out else 'would run'}")
     return "\n".join(lines)
 
 
 def run(sources: str | os.PathLike, target: str, *, log_level: str = "WARNING", everything: bool = False) -> RunSummary:
     """`hub run`: check the sources file, then run what the plan selects."""
     started = time.monotonic()
-    config, planned = plan(sources, target, everything=everything)
+    config, planned = plan_from_sources(sources, target, everything=everything)
     if planned.nothing_to_do:
         # Nothing new anywhere: no Dagster run (its import alone takes a second or two).
         return RunSummary(success=True, scope=planned.scope, reason=planned.reason,
-                          not_run=[s.qualified_name for s in config.streams()],
-                          seconds=time.monotonic() - started)
+                          not_run=planned.left_out(config), seconds=time.monotonic() - started)
     return run_all(config, target, log_level=log_level, plan=planned)
 
 
-__all__ = ["ConfigError", "RunSummary", "format_plan", "format_summary", "plan", "preflight", "run", "run_all"]
+__all__ = ["ConfigError", "RunSummary", "format_plan", "format_summary", "plan_from_sources", "preflight", "run", "run_all"]
