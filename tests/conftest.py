@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from pipelines.config import FieldSpec, StreamConfig
@@ -19,6 +21,35 @@ def resident_id(body17: str) -> str:
 
 
 DEPT = uscc("11150000MB0000000")  # the department that registers test sources (valid USCC)
+
+
+HOLDER = uscc("91150100MA0000001")  # a valid licence holder's USCC
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def pg_licence_table(prefix: str, extra_columns: str = "", extra_values: str = "", rows: int = 500):
+    """A PostgreSQL licence table (XKZBH, TYSHXYDM, QYMC, FZRQ, [extra,] GXSJ timestamptz) of
+    `rows` valid licences of HOLDER, dropped afterwards; yields its name."""
+    import uuid
+
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG, autocommit=True) as con:
+        con.execute(f"CREATE TABLE {name} (XKZBH text, TYSHXYDM char(18), QYMC text, FZRQ date,"
+                    f" {extra_columns}{', ' if extra_columns else ''}GXSJ timestamptz)")
+        con.execute(
+            f"INSERT INTO {name} SELECT 'PG' || g, %s, '包头市某某公司' || g, DATE '2024-01-01' + g,"
+            f" {extra_values}{', ' if extra_values else ''}"
+            " TIMESTAMPTZ '2024-05-01 00:00:00+08' + g * INTERVAL '1 minute' FROM generate_series(1, %s) g",
+            [HOLDER, rows],
+        )
+    try:
+        yield name
+    finally:
+        with psycopg.connect(PG, autocommit=True) as con:
+            con.execute(f"DROP TABLE {name}")
 
 
 def licence_stream(url: str, table: str, *, engine: str | None = None, extra_fields: str = "") -> str:

@@ -4,33 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 import textwrap
-import uuid
 
 import duckdb
-import psycopg
 import pytest
 
 from pipelines.config import load_config
 from pipelines.runner import run_all
-from tests.conftest import DEPT, licence_stream, uscc
-
-HOLDER = uscc("91150100MA0000001")
-PG = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.conftest import DEPT, HOLDER, PG, licence_stream, pg_licence_table
 
 
 @pytest.fixture
 def pg_table():
-    name = f"t_xkz_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG, autocommit=True) as con:
-        con.execute(f"CREATE TABLE {name} (XKZBH text, TYSHXYDM char(18), QYMC text, FZRQ date, GXSJ timestamptz)")
-        con.execute(
-            f"INSERT INTO {name} SELECT 'PG' || g, %s, '包头市某某公司' || g, DATE '2024-01-01' + g,"
-            " TIMESTAMPTZ '2024-05-01 00:00:00+08' + g * INTERVAL '1 minute' FROM generate_series(1, 500) g",
-            [HOLDER],
-        )
-    yield name
-    with psycopg.connect(PG, autocommit=True) as con:
-        con.execute(f"DROP TABLE {name}")
+    with pg_licence_table("t_xkz") as name:
+        yield name
 
 
 def test_unreachable_source_fails_alone(tmp_path, pg_table, monkeypatch):

@@ -9,39 +9,28 @@ one raw table: its typed columns become text, earlier values rendered as the tex
 from __future__ import annotations
 
 import textwrap
-import uuid
 
 import psycopg
 import pytest
 
 from pipelines.config import load_config
 from pipelines.extract import run_stream
-from tests.conftest import DEPT, licence_stream, uscc
+from tests.conftest import DEPT, PG, licence_stream, pg_licence_table
 
 pytest.importorskip("adbc_driver_postgresql")
 
-HOLDER = uscc("91150100MA0000001")
-PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
 def pg_table():
-    name = f"t_typed_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG, autocommit=True) as con:
-        con.execute(f"CREATE TABLE {name} (XKZBH text, TYSHXYDM char(18), QYMC text, FZRQ date,"
-                    " YXQZ timestamp, GXSJ timestamptz)")
-        con.execute(
-            f"INSERT INTO {name} SELECT 'PG' || g, %s, '包头市某某公司' || g, DATE '2024-01-01' + g,"
-            " TIMESTAMP '2029-01-01 08:00:00' + g * INTERVAL '1.25 second',"
-            " TIMESTAMPTZ '2024-05-01 00:00:00+08' + g * INTERVAL '1 minute' FROM generate_series(1, 300) g",
-            [HOLDER],
-        )
-        # One row with a bad party code: quarantined, its source row kept as JSON.
-        con.execute(f"INSERT INTO {name} VALUES ('PGBAD', '91150100MA000000XX', '坏代码公司', DATE '2024-03-01',"
-                    " TIMESTAMP '2029-01-01 08:00:00.5', TIMESTAMPTZ '2024-04-30 00:00:00+08')")
-    yield name
-    with psycopg.connect(PG, autocommit=True) as con:
-        con.execute(f"DROP TABLE {name}")
+    with pg_licence_table(
+        "t_typed", "YXQZ timestamp", "TIMESTAMP '2029-01-01 08:00:00' + g * INTERVAL '1.25 second'", rows=300
+    ) as name:
+        with psycopg.connect(PG, autocommit=True) as con:
+            # One row with a bad party code: quarantined, its source row kept as JSON.
+            con.execute(f"INSERT INTO {name} VALUES ('PGBAD', '91150100MA000000XX', '坏代码公司', DATE '2024-03-01',"
+                        " TIMESTAMP '2029-01-01 08:00:00.5', TIMESTAMPTZ '2024-04-30 00:00:00+08')")
+        yield name
 
 
 def _config(tmp_path, table: str, engine: str):
