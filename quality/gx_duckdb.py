@@ -361,6 +361,7 @@ def _run_id(vr: ExpectationSuiteValidationResult, name: str) -> RunIdentifier:
 
 
 BUILT_PAGES = ".hub_pages"  # the validation pages on disk, one key per line
+DOCS_VIEWS = "quality.gx_docs_views"  # GX's page views with a Jinja bytecode cache
 
 
 def _page(key: ValidationResultIdentifier) -> str:
@@ -396,7 +397,12 @@ def build_data_docs(results: Iterable, out_dir: str | Path, *, fresh: Iterable[s
                 site_config={
                     "class_name": "SiteBuilder",
                     "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out)},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False,
+                                           "view": {"module_name": DOCS_VIEWS, "class_name": "CachedJinjaIndexPageView"}},
+                    "site_section_builders": {
+                        section: {"view": {"module_name": DOCS_VIEWS, "class_name": "CachedJinjaPageView"}}
+                        for section in ("expectations", "validations")
+                    },
                     "show_how_to_buttons": False,
                 },
             )

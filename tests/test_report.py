@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -59,3 +60,25 @@ def test_data_docs_keep_every_entity_across_runs(tmp_path, warehouse):
         build_report(warehouse, reports)
     index = (reports / "data_docs" / "index.html").read_text(encoding="utf-8")
     assert "core.department" in index and "core.matter" in index
+
+
+def test_data_docs_templates_compile_once_per_machine(tmp_path, warehouse):
+    """The Data Docs views keep compiled Jinja templates in a bytecode cache, so a later run (a new
+    process) does not compile GX's page templates again."""
+    from pipelines.extract import validate_with_expectations
+    from quality.gx_docs_views import _CACHE
+
+    for old in Path(_CACHE.directory).glob("__jinja2_*.cache"):
+        old.unlink()
+    dept = uscc("11150000MB0000000")
+    st = StreamConfig(source="s", name="departments", entity="department", key=("C",), table="T",
+                      fields={k: FieldSpec(k, column=v) for k, v in {"dept_code": "C", "name": "N",
+                                                                      "region_code": "R"}.items()})
+    register_source(warehouse, st, department=dept, label="测试", kind="sql")
+    load_batch(warehouse, st, [pa.record_batch({"C": [dept], "N": ["住建厅"], "R": ["150000"]})],
+               validate=validate_with_expectations)
+    index = build_report(warehouse, tmp_path / "reports")
+    cached = list(Path(_CACHE.directory).glob("__jinja2_*.cache"))
+    assert len(cached) >= 2  # the page and the index templates at least
+    docs = (index.parent / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert "core.department" in docs
