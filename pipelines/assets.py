@@ -17,6 +17,7 @@ from pipelines.extract import run_stream
 from pipelines.resources import WarehouseResource
 from pipelines.settings import reports_dir
 from quality.recognition import refresh_recognition
+from warehouse.connection import WarehouseError, is_postgres
 from warehouse.loading import LoadError
 from warehouse.model import ENTITIES, LOAD_ORDER
 from warehouse.share import VIEWS, create_views, fill_workday_calendar
@@ -228,19 +229,54 @@ def build_share_asset(view: str) -> dg.AssetsDefinition:
     return _share_asset
 
 
-def planned_assets(config: HubConfig, streams: Iterable[str], graph) -> list[dg.AssetKey]:
+PUBLICATION_KEY = dg.AssetKey(["meta", "postgres_publication"])
+
+
+@dg.asset(
+    key=PUBLICATION_KEY,
+    group_name="share",
+    kinds={"postgres"},
+    description=(
+        "发布到 PostgreSQL 共享库：HUB_WAREHOUSE 为 postgresql:// 时，把 raw、core、quality、meta 各表与 share 视图"
+        "（以表的形式）在一个事务内同步到 PostgreSQL，各部门在共享服务器上查询同名的表；DuckDB 仓库时无需发布。"
+        "\n\nPublishes the warehouse to PostgreSQL (warehouse/postgres.py) when HUB_WAREHOUSE is a PostgreSQL URL:"
+        " raw gets the new batches, every other table that changed is replaced, all in one transaction."
+    ),
+    deps=[core_key(e) for e in LOAD_ORDER] + [core_key("region"), core_key("workday"), RECOGNITION_KEY]
+    + [share_key(v) for v in VIEWS],
+)
+def postgres_publication(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    if not is_postgres(warehouse.target):
+        return dg.MaterializeResult(metadata={"published": "DuckDB 仓库，无需发布（the warehouse is a DuckDB file）"})
+    from warehouse.postgres import publish
+
+    with warehouse.connection() as con:
+        try:
+            result = publish(con, warehouse.target)
+        except WarehouseError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+    return dg.MaterializeResult(metadata={
+        "tables_published": len(result.published),
+        "rows_written": sum(result.published.values()),
+        "tables_unchanged": result.unchanged,
+        "published": dg.MetadataValue.json(result.published),
+        "seconds": round(result.seconds, 3),
+    })
+
+
+def planned_assets(config: HubConfig, streams: Iterable[str], graph, *, publish: bool = True) -> list[dg.AssetKey]:
     """The assets a run of only `streams` materialises: those streams, everything downstream of
-    them, and the report. `graph` is the asset graph or the assets (what AssetSelection resolves)."""
+    them, and the report. `graph` is the asset graph or the assets (what AssetSelection resolves).
+    `publish=False` leaves out the PostgreSQL publication (a DuckDB warehouse has nothing to publish)."""
     wanted = set(streams)
     chosen = [stream_key(s) for s in config.streams() if s.qualified_name in wanted]
     selection = dg.AssetSelection.assets(*chosen).downstream() | dg.AssetSelection.assets(REPORT_KEY)
-    return sorted(selection.resolve(graph))
+    return sorted(key for key in selection.resolve(graph) if publish or key != PUBLICATION_KEY)
 
 
 def build_assets(config: HubConfig) -> list[dg.AssetsDefinition]:
-    assets = [region_reference, workday_calendar, recognition_findings, quality_report]
+    assets = [region_reference, workday_calendar, recognition_findings, quality_report, postgres_publication]
     assets += [build_stream_asset(config, s) for s in config.streams()]
     assets += [build_core_asset(config, e) for e in LOAD_ORDER]
     assets += [build_share_asset(v) for v in VIEWS]
     return assets
-

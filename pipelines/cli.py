@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         help="extract what is new for HUB_SOURCES into HUB_WAREHOUSE (the first run of a day: every asset)",
     )
     run_p.add_argument("--sources", help="sources file (default: $HUB_SOURCES, else the demo's)")
-    run_p.add_argument("--warehouse", help="DuckDB file (default: $HUB_WAREHOUSE, else data/warehouse.duckdb)")
+    run_p.add_argument("--warehouse", help="DuckDB file or postgresql:// URL (default: $HUB_WAREHOUSE, else data/warehouse.duckdb)")
     run_p.add_argument("--all", action="store_true",
                        help="materialise every asset and check, not only the streams with something new")
     run_p.add_argument("--plan", action="store_true",
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_p = sub.add_parser("demo", help="write the demo source systems, then run everything on them")
     demo_p.add_argument("--scale", type=int, help="number of cases (default 20000; up to 1000000 and more)")
     demo_p.add_argument("--dir", help="folder for the demo sources (default: data/demo)")
-    demo_p.add_argument("--warehouse", help="DuckDB file (default: $HUB_WAREHOUSE, else data/warehouse.duckdb)")
+    demo_p.add_argument("--warehouse", help="DuckDB file or postgresql:// URL (default: $HUB_WAREHOUSE, else data/warehouse.duckdb)")
     demo_p.add_argument("-v", "--verbose", action="store_true", help="show Dagster's step log")
     demo_p.set_defaults(func=_demo, sources=None)
     args = parser.parse_args(argv)

@@ -15,7 +15,8 @@ WAREHOUSE_RUN_TAGS = {"hub/warehouse": "writer"}
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The hub's warehouse: a DuckDB file path (HUB_WAREHOUSE); the schema is created on first use.
+    """The hub's warehouse (HUB_WAREHOUSE): a DuckDB file path, or a postgresql:// URL whose local working
+    copy this opens (warehouse/postgres.py); the schema is created on first use.
 
     Within a run, the first step that asks opens one connection and every later step reuses it
     (the definitions use the in-process executor: DuckDB has a single writer), which saves opening

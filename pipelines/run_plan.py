@@ -29,7 +29,7 @@ from pathlib import Path
 
 from connectors.errors import SourceError
 from pipelines.config import ConfigError, HubConfig, StreamConfig, declaration_sha, resolve_env
-from warehouse.connection import connect, is_postgres
+from warehouse.connection import connect, is_postgres, local_file
 from warehouse.loading import beijing_now, loaded_files, watermark
 
 ALL = "all"
@@ -84,8 +84,9 @@ def plan_run(config: HubConfig, target: str, *, everything: bool = False,
     Sources in `unreachable` (found so by the caller) count as new without being asked again."""
     if everything:
         return plan_everything(config, "every asset asked for (--all)")
-    if is_postgres(target) or not Path(target).expanduser().exists():
-        return plan_everything(config, "new warehouse")
+    if not local_file(target).exists():
+        return plan_everything(config, "new warehouse" if not is_postgres(target) else
+                               "no working copy of the PostgreSQL warehouse here (restored from it first)")
     con = connect(target, read_only=True, wait_seconds=wait_seconds)
     try:
         reason = _why_everything((last_run or recorded_last_run)(con))

@@ -27,6 +27,7 @@ class RunSummary:
     scope: str = "all"  # run_plan.ALL or run_plan.CHANGED
     reason: str = ""  # why that scope
     not_run: list[str] = field(default_factory=list)  # streams left out: nothing new
+    published: dict = field(default_factory=dict)  # the PostgreSQL publication's metadata, if any
 
 
 def preflight(config: HubConfig) -> dict[str, str]:
@@ -105,15 +106,21 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
     the run is recorded in meta.last_run."""
     import dagster as dg
 
-    from pipelines.assets import planned_assets
+    from pipelines.assets import PUBLICATION_KEY, planned_assets
     from pipelines.definitions import ALL_JOB, build_definitions
     from pipelines.resources import WarehouseResource
+    from warehouse.connection import is_postgres
 
     started = time.monotonic()
     plan = plan or plan_everything(config, "every asset")
     defs = build_definitions(config, WarehouseResource(target=target))
     job = defs.resolve_job_def(ALL_JOB)
-    selection = planned_assets(config, plan.streams, defs.resolve_asset_graph()) if plan.scope == CHANGED else None
+    graph = defs.resolve_asset_graph()
+    publish = is_postgres(target)
+    if plan.scope == CHANGED:
+        selection = planned_assets(config, plan.streams, graph, publish=publish)
+    else:  # every asset; the PostgreSQL publication only where there is something to publish
+        selection = None if publish else sorted(k for k in graph.get_all_asset_keys() if k != PUBLICATION_KEY)
     begin_run(target, plan)
     with _instance() as instance:
         result = job.execute_in_process(
@@ -142,6 +149,8 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
                 summary.streams[".".join(key[1:])] = meta
             elif key[0] == "core":
                 summary.core[key[1]] = meta.get("dagster/row_count", 0)
+            elif key == ["meta", "postgres_publication"] and "tables_published" in meta:
+                summary.published = meta
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error
             # A dg.Failure carries the user-facing message; an unexpected error its first line.
@@ -176,6 +185,10 @@ def format_summary(summary: RunSummary) -> str:
     if summary.core:
         lines.append("")
         lines.append("core rows: " + ", ".join(f"{k} {v}" for k, v in summary.core.items()))
+    if summary.published:
+        p = summary.published
+        lines.append(f"published to PostgreSQL: {p['tables_published']} table(s), {p['rows_written']} row(s) written,"
+                     f" {p['tables_unchanged']} unchanged, in {p['seconds']} s")
     for failure in summary.failures:
         lines.append(f"FAILED {failure}")
     if summary.warnings:
@@ -187,14 +200,13 @@ def format_summary(summary: RunSummary) -> str:
 
 
 def check_warehouse(target: str) -> None:
-    """Refuse a warehouse this version cannot write before anything runs."""
-    from pipelines.settings import mask_target
+    """A PostgreSQL warehouse that cannot be reached stops the run before anything is extracted."""
     from warehouse.connection import is_postgres
 
     if is_postgres(target):
-        raise ConfigError(
-            f"HUB_WAREHOUSE={mask_target(target)}: a PostgreSQL warehouse is not supported yet; give a DuckDB file path"
-        )
+        from warehouse.postgres import check_reachable
+
+        check_reachable(target)
 
 
 def plan_from_sources(sources: str | os.PathLike, target: str, *, everything: bool = False) -> tuple[HubConfig, RunPlan]:

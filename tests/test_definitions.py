@@ -28,7 +28,7 @@ def test_inventory(defs):
                                    "feedback", "evaluation")}
     share = {f"share/{v}" for v in ("license_registry", "holder_licenses", "overdue_cases", "push_sla",
                                     "level_rollup")}
-    assert keys == streams | core | share | {"quality/recognition", "quality/report"}
+    assert keys == streams | core | share | {"quality/recognition", "quality/report", "meta/postgres_publication"}
 
 
 def test_every_asset_is_described_grouped_and_kinded(defs):

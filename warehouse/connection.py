@@ -39,15 +39,28 @@ def is_postgres(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://", "postgresql+"))
 
 
-def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds: float = 60.0):
-    """Open the DuckDB warehouse file, waiting for another writer to finish (single-writer file)."""
+def local_file(target: str | os.PathLike) -> Path:
+    """The DuckDB file the hub works in: the target itself, or a PostgreSQL warehouse's working copy."""
     target = str(target)
     if is_postgres(target):
-        raise WarehouseError(
-            f"HUB_WAREHOUSE={target.split('@')[-1]}: the PostgreSQL warehouse is not available in this"
-            " version; use a DuckDB file path"
-        )
-    path = Path(target).expanduser()
+        from warehouse.postgres import working_copy
+
+        return working_copy(target)
+    return Path(target).expanduser()
+
+
+def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds: float = 60.0):
+    """Open the warehouse's DuckDB file, waiting for another writer to finish (single-writer file).
+
+    For a PostgreSQL warehouse this is its working copy (warehouse/postgres.py), restored from
+    PostgreSQL first when it is missing.
+    """
+    target = str(target)
+    path = local_file(target)
+    if is_postgres(target) and not read_only and not path.exists():
+        from warehouse.postgres import restore
+
+        restore(target, path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
@@ -61,6 +74,11 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds:
             time.sleep(0.5)
         except duckdb.ConnectionException as exc:  # open in this process with other settings
             raise WarehouseError(f"warehouse {path}: cannot open ({exc})") from None
+    return configure(con)
+
+
+def configure(con):
+    """Session settings, the vectorised functions and the macros the generated SQL relies on."""
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     con.execute("SET memory_limit = '600MB'")
     con.execute("SET preserve_insertion_order = false")

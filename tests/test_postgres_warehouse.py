@@ -1,0 +1,188 @@
+"""HUB_WAREHOUSE=postgresql://…: the demo computed in DuckDB and published to a live PostgreSQL.
+
+Each test module gets its own PostgreSQL database (created and dropped here), so the five schemas
+never mix with the source tables other tests keep in `test`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipelines.config import load_config
+from pipelines.demo_data import generate_demo
+from pipelines.runner import run, run_all
+from warehouse.connection import WarehouseError, connect, local_file
+from warehouse.postgres import PUBLISHED
+
+SCALE = 600
+
+
+@pytest.fixture(scope="module")
+def pg_warehouse(pg_url, tmp_path_factory):
+    """A fresh PostgreSQL database for the warehouse, and a working-copy folder of its own."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(pg_url)
+    name = f"hub_wh_test_{os.getpid()}"
+    admin = f"postgresql://{base.username}@{base.host}:{base.port or 5432}/{base.database}"
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name}")
+        con.execute(f"CREATE DATABASE {name}")
+    cache = tmp_path_factory.mktemp("working_copies")
+    old = os.environ.get("HUB_WAREHOUSE_CACHE")
+    os.environ["HUB_WAREHOUSE_CACHE"] = str(cache)
+    yield f"postgresql://{base.username}@{base.host}:{base.port or 5432}/{name}"
+    if old is None:
+        os.environ.pop("HUB_WAREHOUSE_CACHE", None)
+    else:
+        os.environ["HUB_WAREHOUSE_CACHE"] = old
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def demo(pg_warehouse, tmp_path_factory):
+    sources = generate_demo(tmp_path_factory.mktemp("pgdemo") / "sources", scale=SCALE)
+    summary = run_all(load_config(sources), pg_warehouse)
+    assert summary.success, summary.failures + summary.failed_checks
+    return sources, pg_warehouse, summary
+
+
+def pg_rows(url: str, sql: str) -> list[tuple]:
+    with psycopg.connect(url) as con:
+        return con.execute(sql).fetchall()
+
+
+def pg_counts(url: str) -> dict[str, int]:
+    tables = pg_rows(url, "SELECT table_schema || '.' || table_name, format('%I.%I', table_schema, table_name)"
+                          " FROM information_schema.tables"
+                          " WHERE table_schema IN ('raw', 'core', 'quality', 'share', 'meta') ORDER BY 1")
+    return {t: pg_rows(url, f"SELECT count(*) FROM {quoted}")[0][0] for t, quoted in tables}
+
+
+def working_counts(url: str) -> dict[str, int]:
+    con = connect(url, read_only=True)
+    try:
+        tables = con.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables"
+                             " WHERE table_schema IN ('raw', 'core', 'quality', 'share', 'meta')").fetchall()
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for (t,) in tables}
+    finally:
+        con.close()
+
+
+def test_every_table_of_the_model_is_published_with_its_rows_and_comments(demo):
+    _sources, url, summary = demo
+    published = pg_counts(url)
+    working = working_counts(url)
+    # Every table and view of the working copy is in PostgreSQL under the same name, row for row
+    # (quality.check_results grows after the publication: the finding checks run last).
+    assert set(working) <= set(published)
+    assert {t: n for t, n in published.items() if t in working and t != "quality.check_results"} == {
+        t: n for t, n in working.items() if t != "quality.check_results"}
+    assert published["core.case"] == summary.core["case"] > 0
+    assert published["quality.quarantine"] > 0
+    for view in ("share.overdue_cases", "share.license_registry", "share.level_rollup"):
+        assert view in published
+    comment = pg_rows(url, "SELECT obj_description('core.\"case\"'::regclass)")[0][0]
+    assert comment.startswith("办件")
+    assert pg_rows(url, "SELECT col_description('core.\"case\"'::regclass, 1)")[0][0] == "办件编号"
+    # Typed columns stay typed; types PostgreSQL lacks (UBIGINT, JSON) travel as text.
+    types = dict(pg_rows(url, "SELECT column_name, data_type FROM information_schema.columns"
+                              " WHERE table_schema = 'core' AND table_name = 'case'"))
+    assert types["received_at"] == "timestamp without time zone" and types["promised_days"] == "integer"
+    objects = pg_rows(url, "SELECT count(*) FROM quality.quarantine WHERE jsonb_typeof(raw::jsonb) = 'object'")
+    assert objects[0][0] == published["quality.quarantine"]
+
+
+def test_a_run_with_nothing_new_publishes_only_what_changed(demo):
+    sources, url, _ = demo
+    before = pg_counts(url)
+    summary = run_all(load_config(sources), url)
+    assert summary.success
+    assert summary.published["tables_unchanged"] > 20
+    assert summary.published["tables_published"] <= 4  # run bookkeeping: check results, expectation results …
+    after = pg_counts(url)
+    assert {t: n for t, n in after.items() if not t.startswith("quality.")} == {
+        t: n for t, n in before.items() if not t.startswith("quality.")}
+
+
+def test_changed_source_rows_append_to_raw_and_replace_core(demo, tmp_path):
+    sources, url, _ = demo
+    before = pg_counts(url)
+    config = load_config(sources)
+    db = Path(config.sources["platform"].connection["url"].removeprefix("sqlite:///"))
+    con = sqlite3.connect(db)
+    keys = [k for (k,) in con.execute(
+        "SELECT project_no FROM t_case_info WHERE result_code = '1' AND apply_name <> '' ORDER BY project_no LIMIT 5")]
+    con.executemany("UPDATE t_case_info SET apply_name = apply_name || '（更名）', update_time = '2099-01-01 00:00:00'"
+                    " WHERE project_no = ?", [(k,) for k in keys])
+    con.commit()
+    con.close()
+    summary = run_all(config, url)
+    assert summary.success
+    assert summary.streams["platform.cases"]["extracted"] == 5
+    after = pg_counts(url)
+    assert after["raw.platform__cases"] == before["raw.platform__cases"] + 5  # appended, not copied again
+    assert after["core.case"] == before["core.case"]
+    renamed = pg_rows(url, "SELECT count(*) FROM core.\"case\" WHERE applicant_name LIKE '%更名%'")[0][0]
+    assert renamed == summary.streams["platform.cases"]["loaded"] > 0  # (a defective row stays quarantined)
+    batches = pg_rows(url, "SELECT count(DISTINCT _batch_id) FROM raw.platform__cases")[0][0]
+    assert batches == pg_rows(url, "SELECT count(*) FROM meta.batches WHERE _source = 'platform.cases'")[0][0]
+
+
+def test_a_lost_working_copy_is_restored_from_postgresql(demo):
+    sources, url, _ = demo
+    before = pg_counts(url)
+    path = local_file(url)
+    path.unlink()
+    Path(str(path) + ".wal").unlink(missing_ok=True)
+    summary = run(sources, url, everything=True)
+    assert summary.success, summary.failures
+    assert path.exists()
+    # Watermarks and the file ledger came back: nothing was extracted again.
+    assert all(m["extracted"] == 0 for m in summary.streams.values())
+    after = pg_counts(url)
+    assert {t: n for t, n in after.items() if not t.startswith("quality.") and t != "meta.last_run"} == {
+        t: n for t, n in before.items() if not t.startswith("quality.") and t != "meta.last_run"}
+
+
+def test_a_failed_publication_leaves_postgresql_as_it_was(demo):
+    sources, url, _ = demo
+    before = pg_counts(url)
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("CREATE FUNCTION hub_test_refuse() RETURNS trigger LANGUAGE plpgsql AS"
+                    " $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$")
+        con.execute("CREATE TRIGGER refuse BEFORE INSERT ON meta.last_run FOR EACH ROW EXECUTE FUNCTION hub_test_refuse()")
+    try:
+        summary = run_all(load_config(sources), url)
+    finally:
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute("DROP TRIGGER refuse ON meta.last_run")
+            con.execute("DROP FUNCTION hub_test_refuse()")
+    assert not summary.success
+    assert any("publication rolled back" in f and "refused by the test" in f for f in summary.failures)
+    assert pg_counts(url) == before
+    assert pg_rows(url, f"SELECT count(*) FROM {PUBLISHED}")[0][0] > 0
+
+
+def test_an_unreachable_postgresql_warehouse_stops_the_run_before_any_extraction(demo, tmp_path):
+    sources, _url, _ = demo
+    target = "postgresql://hub:secret@127.0.0.1:1/nowhere"
+    with pytest.raises(WarehouseError) as err:
+        run(sources, target)
+    assert "cannot connect" in str(err.value) and "secret" not in str(err.value)
+    assert not local_file(target).exists()
+
+
+def test_the_working_copy_follows_the_server_and_database(pg_warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("HUB_WAREHOUSE_CACHE", str(tmp_path))
+    a = local_file("postgresql://u:p@db.example:5433/licences")
+    b = local_file("postgresql+psycopg://u@db.example/licences")
+    assert a.parent == tmp_path and a.name == "db.example-5433-licences.duckdb"
+    assert b.name == "db.example-5432-licences.duckdb"
+    assert "p@" not in str(a)  # the name holds no password

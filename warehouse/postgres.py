@@ -1,0 +1,332 @@
+"""A PostgreSQL warehouse (HUB_WAREHOUSE=postgresql://…): computed in DuckDB, published to PostgreSQL.
+
+sources.md lets HUB_WAREHOUSE be a PostgreSQL URL, for departments that share a server. The
+normalisation, the row rules and the merge are DuckDB SQL with vectorised Python functions, so the
+hub keeps computing in DuckDB, in a working copy on local disk (`working_copy`), and publishes
+the model to PostgreSQL at the end of every run (the `meta/postgres_publication` asset):
+
+- every table of the five schemas, with the same schema, table and column names and the Chinese
+  comments; the share views become tables (a snapshot of the run), since their SQL is DuckDB's;
+- in one transaction, under an advisory lock: readers see the previous run or this one, never half;
+- raw tables receive only the batches PostgreSQL does not have yet; any other table is replaced
+  when its content changed since it was last published (a fingerprint per table, kept in
+  PostgreSQL's meta.published_tables).
+
+PostgreSQL is the warehouse of record: when the working copy is missing (a new machine, a lost
+disk), `restore` rebuilds it from PostgreSQL before anything runs, so watermarks, the file ledger,
+row versions and open quarantine entries carry on instead of loading everything again.
+One hub writes one PostgreSQL warehouse (as DuckDB has one writer): two hubs publishing into the
+same database would replace each other's tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warehouse.connection import WarehouseError
+from warehouse.sql import quote_ident
+
+SCHEMAS = ("raw", "core", "quality", "share", "meta")
+PUBLISHED = "meta.published_tables"  # in PostgreSQL only: what each table held when last published
+LOCK = "licensing-hub publication"
+BATCH_ROWS = 100_000
+
+# DuckDB type → PostgreSQL column type (as information_schema spells it), where Arrow carries the
+# value as it is; any other type (HUGEINT, UBIGINT, INTERVAL, JSON, DECIMAL, …) is published as its
+# text and read back by a cast.
+PG_TYPES = {
+    "VARCHAR": "text",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "SMALLINT": "smallint",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp without time zone",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+}
+
+
+class PostgresWarehouseError(WarehouseError):
+    """The PostgreSQL warehouse could not be reached, read or written (the message names it)."""
+
+
+def masked(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def working_copy(url: str) -> Path:
+    """The local DuckDB file the hub computes in for this PostgreSQL warehouse.
+
+    HUB_WAREHOUSE_CACHE names the folder (default ~/.cache/licensing-hub); the file is named after
+    the server, port and database, so two warehouses never share a working copy.
+    """
+    parts = urlsplit(url)
+    folder = Path(os.environ.get("HUB_WAREHOUSE_CACHE") or Path.home() / ".cache" / "licensing-hub")
+    database = parts.path.lstrip("/") or parts.username or "postgres"
+    name = f"{parts.hostname or 'localhost'}-{parts.port or 5432}-{database}"
+    return folder.expanduser() / ("".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) + ".duckdb")
+
+
+def _adbc_url(url: str) -> str:
+    # SQLAlchemy-style URLs (postgresql+psycopg://) name a driver; libpq wants the plain scheme.
+    scheme, rest = url.split("://", 1)
+    return "postgresql://" + rest if scheme.startswith("postgres") else url
+
+
+def connect_pg(url: str):
+    import adbc_driver_postgresql.dbapi as pg
+
+    try:
+        return pg.connect(_adbc_url(url))
+    except Exception as exc:  # noqa: BLE001 - any driver error: name the warehouse, never the password
+        text = " ".join(str(exc).replace(url, masked(url)).split())
+        raise PostgresWarehouseError(f"PostgreSQL warehouse {masked(url)}: cannot connect ({text[:300]})") from None
+
+
+def check_reachable(url: str) -> None:
+    """Fail before a run extracts anything when the PostgreSQL warehouse cannot be reached."""
+    connect_pg(url).close()
+
+
+@dataclass
+class Relation:
+    schema: str
+    name: str
+    is_view: bool
+    comment: str | None
+    columns: list[tuple[str, str, str | None]] = field(default_factory=list)  # (name, DuckDB type, comment)
+
+    @property
+    def qualified(self) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def pg_columns(self) -> list[tuple[str, str]]:
+        return [(name, PG_TYPES.get(kind, "text")) for name, kind, _ in self.columns]
+
+    def select(self) -> str:
+        """The relation's rows as Arrow should carry them to PostgreSQL (other types as text)."""
+        cols = ", ".join(
+            quote_ident(name) if kind in PG_TYPES else f"CAST({quote_ident(name)} AS VARCHAR) AS {quote_ident(name)}"
+            for name, kind, _ in self.columns
+        )
+        return f"SELECT {cols} FROM {self.qualified}"
+
+
+def relations(con) -> list[Relation]:
+    """The warehouse's tables and views in the five schemas, with their columns and comments."""
+    in_model = "database_name = current_database() AND schema_name IN ('raw', 'core', 'quality', 'share', 'meta')"
+    found: dict[str, Relation] = {}
+    for catalogue, name_column, is_view in (("duckdb_tables()", "table_name", False),
+                                            ("duckdb_views()", "view_name", True)):
+        for schema, name, comment in con.execute(
+            f"SELECT schema_name, {name_column}, comment FROM {catalogue}"
+            f" WHERE {in_model} AND NOT temporary{' AND NOT internal' if is_view else ''} ORDER BY 1, 2"
+        ).fetchall():
+            found[f"{schema}.{name}"] = Relation(schema, name, is_view, comment)
+    for schema, name, column, kind, comment in con.execute(
+        "SELECT schema_name, table_name, column_name, data_type, comment FROM duckdb_columns()"
+        f" WHERE {in_model} ORDER BY schema_name, table_name, column_index"
+    ).fetchall():
+        if f"{schema}.{name}" in found:
+            found[f"{schema}.{name}"].columns.append((column, kind, comment))
+    return list(found.values())
+
+
+def _fingerprint(con, rel: Relation) -> str:
+    """What the relation holds: its PostgreSQL columns and, for raw (append-only), its row count and
+    last load; for every other relation its row count and a hash over all its rows."""
+    shape = repr(rel.pg_columns())
+    if rel.schema == "raw" and any(c[0] == "_loaded_at" for c in rel.columns):
+        state = con.execute(f"SELECT count(*), max(_loaded_at) FROM {rel.qualified}").fetchall()[0]
+    else:
+        cols = ", ".join(quote_ident(c[0]) for c in rel.columns)
+        state = con.execute(f"SELECT count(*), sum(hash({cols})) FROM {rel.qualified}").fetchall()[0]
+    return hashlib.sha256(f"{shape}|{state}".encode()).hexdigest()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class Publication:
+    published: dict[str, int] = field(default_factory=dict)  # relation → rows written
+    unchanged: int = 0
+    seconds: float = 0.0
+
+
+def publish(con, url: str) -> Publication:
+    """Publish what changed in the working copy `con` to the PostgreSQL warehouse `url`."""
+    started = time.monotonic()
+    rels = relations(con)
+    result = Publication()
+    pg = connect_pg(url)
+    try:
+        cur = pg.cursor()
+        cur.execute(f"SELECT pg_advisory_xact_lock(hashtext({_literal(LOCK)}))")
+        for schema in SCHEMAS:
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {PUBLISHED} (table_name text PRIMARY KEY, fingerprint text NOT NULL,"
+            " published_at timestamp NOT NULL)"
+        )
+        cur.execute(f"COMMENT ON TABLE {PUBLISHED} IS '发布记录：每张表最近一次发布到 PostgreSQL 时的内容指纹'")
+        cur.execute(f"SELECT table_name, fingerprint FROM {PUBLISHED}")
+        known = dict(cur.fetchall())
+        cur.execute(
+            "SELECT table_schema || '.' || table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema IN ('raw', 'core', 'quality', 'share', 'meta') ORDER BY table_schema, table_name,"
+            " ordinal_position"
+        )
+        pg_columns: dict[str, list[tuple[str, str]]] = {}
+        for table, column, kind in cur.fetchall():
+            pg_columns.setdefault(table, []).append((column, kind))
+        published_batches = _published_batches(cur, pg_columns)
+        for rel in rels:
+            fingerprint = _fingerprint(con, rel)
+            if known.get(rel.key) == fingerprint and rel.key in pg_columns:
+                result.unchanged += 1
+                continue
+            result.published[rel.key] = _publish_relation(con, cur, rel, pg_columns.get(rel.key), published_batches)
+            cur.execute(
+                f"INSERT INTO {PUBLISHED} VALUES ({_literal(rel.key)}, {_literal(fingerprint)}, now())"
+                " ON CONFLICT (table_name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+                " published_at = EXCLUDED.published_at"
+            )
+        pg.commit()
+    except PostgresWarehouseError:
+        pg.rollback()
+        raise
+    except Exception as exc:  # noqa: BLE001 - a driver error: name the warehouse; nothing was committed
+        pg.rollback()
+        raise PostgresWarehouseError(
+            f"PostgreSQL warehouse {masked(url)}: publication rolled back ({' '.join(str(exc).split())[:400]})"
+        ) from exc
+    finally:
+        pg.close()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _published_batches(cur, pg_columns: dict) -> set[str]:
+    if "meta.batches" not in pg_columns:
+        return set()
+    cur.execute("SELECT _batch_id FROM meta.batches")
+    return {row[0] for row in cur.fetchall()}
+
+
+def _same_shape(rel: Relation, existing: list[tuple[str, str]] | None) -> bool:
+    return existing is not None and existing == rel.pg_columns()
+
+
+def _publish_relation(con, cur, rel: Relation, existing, published_batches: set[str]) -> int:
+    """Append (raw, same columns) or replace one relation in PostgreSQL; returns the rows written."""
+    import pyarrow as pa
+
+    select = rel.select()
+    if rel.schema == "raw" and _same_shape(rel, existing) and any(c[0] == "_batch_id" for c in rel.columns):
+        con.register("hub_published_batches", pa.table({"_batch_id": pa.array(sorted(published_batches), pa.string())}))
+        try:
+            new_rows = f"{select} WHERE _batch_id NOT IN (SELECT _batch_id FROM hub_published_batches)"
+            written = _ingest(con, cur, rel, new_rows)
+        finally:
+            con.unregister("hub_published_batches")
+        cur.execute(f"SELECT count(*) FROM {rel.qualified}")
+        if cur.fetchone()[0] == con.execute(f"SELECT count(*) FROM {rel.qualified}").fetchall()[0][0]:
+            return written
+    if _same_shape(rel, existing):
+        cur.execute(f"TRUNCATE {rel.qualified}")
+    else:
+        if existing is not None:
+            cur.execute(f"DROP TABLE {rel.qualified}")
+        columns = ", ".join(f"{quote_ident(name)} {kind}" for name, kind in rel.pg_columns())
+        cur.execute(f"CREATE TABLE {rel.qualified} ({columns})")
+        if rel.schema == "raw" and any(c[0] == "_batch_id" for c in rel.columns):
+            cur.execute(f"CREATE INDEX ON {rel.qualified} (_batch_id)")
+        kind = "快照（DuckDB 视图在 PostgreSQL 中发布为表）" if rel.is_view else ""
+        if rel.comment or kind:
+            cur.execute(f"COMMENT ON TABLE {rel.qualified} IS {_literal((rel.comment or '') + kind)}")
+        for name, _kind, comment in rel.columns:
+            if comment:
+                cur.execute(f"COMMENT ON COLUMN {rel.qualified}.{quote_ident(name)} IS {_literal(comment)}")
+    return _ingest(con, cur, rel, select)
+
+
+def _ingest(con, cur, rel: Relation, query: str) -> int:
+    reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
+    return cur.adbc_ingest(rel.name, reader, mode="append", db_schema_name=rel.schema) or 0
+
+
+def restore(url: str, path: Path) -> bool:
+    """Rebuild the working copy `path` from the PostgreSQL warehouse; False when it holds no hub yet.
+
+    Written to a temporary file first and renamed, so an interrupted restore leaves no half copy.
+    """
+    import duckdb
+
+    from warehouse.connection import configure
+    from warehouse.schema import create_schema  # (imports warehouse.connection too)
+
+    pg = connect_pg(url)
+    try:
+        cur = pg.cursor()
+        cur.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN"
+            " ('raw', 'core', 'quality', 'meta') AND table_type = 'BASE TABLE' ORDER BY 1, 2"
+        )
+        tables = [(s, t) for s, t in cur.fetchall() if f"{s}.{t}" != PUBLISHED]
+        if ("meta", "schema_version") not in tables:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".restoring")
+        for stale in (partial, partial.with_name(partial.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        con = configure(duckdb.connect(str(partial)))
+        try:
+            create_schema(con)
+            have = {
+                (s, t)
+                for s, t in con.execute(
+                    "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                ).fetchall()
+            }
+            for schema, table in tables:
+                name = f"{quote_ident(schema)}.{quote_ident(table)}"
+                cur.execute(f"SELECT * FROM {name}")
+                con.register("hub_restored", cur.fetch_record_batch())
+                if (schema, table) in have:
+                    con.execute(f"DELETE FROM {name}")
+                    con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM hub_restored")
+                else:
+                    con.execute(f"CREATE TABLE {name} AS SELECT * FROM hub_restored")
+                con.unregister("hub_restored")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        partial.replace(path)
+        return True
+    except PostgresWarehouseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - name the warehouse; the working copy is not replaced
+        raise PostgresWarehouseError(
+            f"PostgreSQL warehouse {masked(url)}: could not restore the working copy {path}"
+            f" ({' '.join(str(exc).split())[:400]})"
+        ) from exc
+    finally:
+        pg.close()
