@@ -260,6 +260,7 @@ def postgres_publication(warehouse: WarehouseResource) -> dg.MaterializeResult:
         "rows_written": sum(result.published.values()),
         "tables_unchanged": result.unchanged,
         "published": dg.MetadataValue.json(result.published),
+        "seconds_per_table": dg.MetadataValue.json(result.seconds_per_table),
         "seconds": round(result.seconds, 3),
     })
 

@@ -95,6 +95,8 @@ def test_every_table_of_the_model_is_published_with_its_rows_and_comments(demo):
     types = dict(pg_rows(url, "SELECT column_name, data_type FROM information_schema.columns"
                               " WHERE table_schema = 'core' AND table_name = 'case'"))
     assert types["received_at"] == "timestamp without time zone" and types["promised_days"] == "integer"
+    indexes = " ".join(r[0] for r in pg_rows(url, "SELECT indexdef FROM pg_indexes WHERE schemaname = 'core'"))
+    assert '"case" USING btree (case_no)' in indexes and "(matter_code, region_code)" in indexes
     objects = pg_rows(url, "SELECT count(*) FROM quality.quarantine WHERE jsonb_typeof(raw::jsonb) = 'object'")
     assert objects[0][0] == published["quality.quarantine"]
 
@@ -131,6 +133,10 @@ def test_changed_source_rows_append_to_raw_and_replace_core(demo, tmp_path):
     assert after["core.case"] == before["core.case"]
     renamed = pg_rows(url, "SELECT count(*) FROM core.\"case\" WHERE applicant_name LIKE '%更名%'")[0][0]
     assert renamed == summary.streams["platform.cases"]["loaded"] > 0  # (a defective row stays quarantined)
+    # Only the new batch's rows travelled: appended to raw, replacing their keys in core.
+    written = summary.published["published"]
+    assert written["raw.platform__cases"] == 5
+    assert written["core.case"] == summary.streams["platform.cases"]["loaded"]
     batches = pg_rows(url, "SELECT count(DISTINCT _batch_id) FROM raw.platform__cases")[0][0]
     assert batches == pg_rows(url, "SELECT count(*) FROM meta.batches WHERE _source = 'platform.cases'")[0][0]
 

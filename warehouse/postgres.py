@@ -8,9 +8,10 @@ the model to PostgreSQL at the end of every run (the `meta/postgres_publication`
 - every table of the five schemas, with the same schema, table and column names and the Chinese
   comments; the share views become tables (a snapshot of the run), since their SQL is DuckDB's;
 - in one transaction, under an advisory lock: readers see the previous run or this one, never half;
-- raw tables receive only the batches PostgreSQL does not have yet; any other table is replaced
-  when its content changed since it was last published (a fingerprint per table, kept in
-  PostgreSQL's meta.published_tables).
+- only tables whose content changed since they were last published are written (a fingerprint
+  per table, kept in PostgreSQL's meta.published_tables): raw tables receive the batches
+  PostgreSQL does not hold yet, core entity tables the rows of those batches by business key,
+  and any other table is replaced.
 
 PostgreSQL is the warehouse of record: when the working copy is missing (a new machine, a lost
 disk), `restore` rebuilds it from PostgreSQL before anything runs, so watermarks, the file ledger,
@@ -167,6 +168,7 @@ def _literal(text: str) -> str:
 @dataclass
 class Publication:
     published: dict[str, int] = field(default_factory=dict)  # relation → rows written
+    seconds_per_table: dict[str, float] = field(default_factory=dict)  # relation → seconds to write it
     unchanged: int = 0
     seconds: float = 0.0
 
@@ -182,11 +184,11 @@ def publish(con, url: str) -> Publication:
         cur.execute(f"SELECT pg_advisory_xact_lock(hashtext({_literal(LOCK)}))")
         for schema in SCHEMAS:
             cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {PUBLISHED} (table_name text PRIMARY KEY, fingerprint text NOT NULL,"
-            " published_at timestamp NOT NULL)"
-        )
-        cur.execute(f"COMMENT ON TABLE {PUBLISHED} IS '发布记录：每张表最近一次发布到 PostgreSQL 时的内容指纹'")
+        cur.execute(f"SELECT to_regclass({_literal(PUBLISHED)}) IS NOT NULL")
+        if not cur.fetchone()[0]:
+            cur.execute(f"CREATE TABLE {PUBLISHED} (table_name text PRIMARY KEY, fingerprint text NOT NULL,"
+                        " published_at timestamp NOT NULL)")
+            cur.execute(f"COMMENT ON TABLE {PUBLISHED} IS '发布记录：每张表最近一次发布到 PostgreSQL 时的内容指纹'")
         cur.execute(f"SELECT table_name, fingerprint FROM {PUBLISHED}")
         known = dict(cur.fetchall())
         cur.execute(
@@ -203,7 +205,9 @@ def publish(con, url: str) -> Publication:
             if known.get(rel.key) == fingerprint and rel.key in pg_columns:
                 result.unchanged += 1
                 continue
+            table_started = time.monotonic()
             result.published[rel.key] = _publish_relation(con, cur, rel, pg_columns.get(rel.key), published_batches)
+            result.seconds_per_table[rel.key] = round(time.monotonic() - table_started, 3)
             cur.execute(
                 f"INSERT INTO {PUBLISHED} VALUES ({_literal(rel.key)}, {_literal(fingerprint)}, now())"
                 " ON CONFLICT (table_name) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
@@ -235,37 +239,71 @@ def _same_shape(rel: Relation, existing: list[tuple[str, str]] | None) -> bool:
     return existing is not None and existing == rel.pg_columns()
 
 
+def _changes_by_batch(rel: Relation) -> tuple[str, ...] | None:
+    """How the rows changed since the last publication are found: by batch id, for raw tables
+    (append-only: `()`) and for core entity tables, which only the merge writes, by business key
+    (it replaces whole rows by key, each stamped with the new batch). None: replace the table
+    (core.license and its records: the golden rebuild and the expiry update keep older batch ids)."""
+    from warehouse.model import ENTITIES
+
+    if not any(c[0] == "_batch_id" for c in rel.columns):
+        return None
+    if rel.schema == "raw":
+        return ()
+    if rel.schema == "core" and rel.name in ENTITIES and rel.name != "license":
+        return ENTITIES[rel.name].key
+    return None
+
+
 def _publish_relation(con, cur, rel: Relation, existing, published_batches: set[str]) -> int:
-    """Append (raw, same columns) or replace one relation in PostgreSQL; returns the rows written."""
+    """Write one relation's changes to PostgreSQL; returns the rows written.
+
+    Rows of batches PostgreSQL does not hold are appended (raw) or replace the rows with their
+    key (core entities); should the row counts then differ, or the columns have changed, the table
+    is replaced whole.
+    """
     import pyarrow as pa
 
     select = rel.select()
-    if rel.schema == "raw" and _same_shape(rel, existing) and any(c[0] == "_batch_id" for c in rel.columns):
+    key = _changes_by_batch(rel)
+    if key is not None and _same_shape(rel, existing):
         con.register("hub_published_batches", pa.table({"_batch_id": pa.array(sorted(published_batches), pa.string())}))
         try:
             new_rows = f"{select} WHERE _batch_id NOT IN (SELECT _batch_id FROM hub_published_batches)"
-            written = _ingest(con, cur, rel, new_rows)
+            if key:
+                cur.execute(f"CREATE TEMP TABLE hub_publish_rows (LIKE {rel.qualified}) ON COMMIT DROP")
+                reader = con.sql(new_rows).to_arrow_reader(BATCH_ROWS)
+                written = cur.adbc_ingest("hub_publish_rows", reader, mode="append", temporary=True) or 0
+                cur.execute("ANALYZE hub_publish_rows")  # (without statistics the planner may loop over the table)
+                same_key = " AND ".join(f"t.{quote_ident(k)} = n.{quote_ident(k)}" for k in key)
+                cur.execute(f"DELETE FROM {rel.qualified} t USING hub_publish_rows n WHERE {same_key}")
+                cur.execute(f"INSERT INTO {rel.qualified} SELECT * FROM hub_publish_rows")
+                cur.execute("DROP TABLE hub_publish_rows")
+            else:
+                written = _ingest(con, cur, rel, new_rows)
         finally:
             con.unregister("hub_published_batches")
         cur.execute(f"SELECT count(*) FROM {rel.qualified}")
         if cur.fetchone()[0] == con.execute(f"SELECT count(*) FROM {rel.qualified}").fetchall()[0][0]:
             return written
-    if _same_shape(rel, existing):
+    created = not _same_shape(rel, existing)
+    if not created:
         cur.execute(f"TRUNCATE {rel.qualified}")
     else:
         if existing is not None:
             cur.execute(f"DROP TABLE {rel.qualified}")
         columns = ", ".join(f"{quote_ident(name)} {kind}" for name, kind in rel.pg_columns())
         cur.execute(f"CREATE TABLE {rel.qualified} ({columns})")
-        if rel.schema == "raw" and any(c[0] == "_batch_id" for c in rel.columns):
-            cur.execute(f"CREATE INDEX ON {rel.qualified} (_batch_id)")
         kind = "快照（DuckDB 视图在 PostgreSQL 中发布为表）" if rel.is_view else ""
         if rel.comment or kind:
             cur.execute(f"COMMENT ON TABLE {rel.qualified} IS {_literal((rel.comment or '') + kind)}")
         for name, _kind, comment in rel.columns:
             if comment:
                 cur.execute(f"COMMENT ON COLUMN {rel.qualified}.{quote_ident(name)} IS {_literal(comment)}")
-    return _ingest(con, cur, rel, select)
+    written = _ingest(con, cur, rel, select)
+    if created and key is not None:  # the next publication's lookups (and departments', by key)
+        cur.execute(f"CREATE INDEX ON {rel.qualified} ({', '.join(quote_ident(k) for k in key or ('_batch_id',))})")
+    return written
 
 
 def _ingest(con, cur, rel: Relation, query: str) -> int:
