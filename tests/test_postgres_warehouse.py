@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -17,32 +18,42 @@ from pipelines.config import load_config
 from pipelines.demo_data import generate_demo
 from pipelines.runner import run, run_all
 from warehouse.connection import WarehouseError, connect, local_file
-from warehouse.postgres import PUBLISHED
+from warehouse.postgres import PUBLISHED, publish, restore
 
 SCALE = 600
+
+
+@contextmanager
+def new_database(pg_url: str, name: str):
+    """A PostgreSQL database of its own for a warehouse (dropped afterwards)."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(pg_url)
+    admin = f"postgresql://{base.username}@{base.host}:{base.port or 5432}/{base.database}"
+    with psycopg.connect(admin, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name}")
+        con.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql://{base.username}@{base.host}:{base.port or 5432}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")
 def pg_warehouse(pg_url, tmp_path_factory):
     """A fresh PostgreSQL database for the warehouse, and a working-copy folder of its own."""
-    from sqlalchemy.engine import make_url
-
-    base = make_url(pg_url)
-    name = f"hub_wh_test_{os.getpid()}"
-    admin = f"postgresql://{base.username}@{base.host}:{base.port or 5432}/{base.database}"
-    with psycopg.connect(admin, autocommit=True) as con:
-        con.execute(f"DROP DATABASE IF EXISTS {name}")
-        con.execute(f"CREATE DATABASE {name}")
     cache = tmp_path_factory.mktemp("working_copies")
     old = os.environ.get("HUB_WAREHOUSE_CACHE")
     os.environ["HUB_WAREHOUSE_CACHE"] = str(cache)
-    yield f"postgresql://{base.username}@{base.host}:{base.port or 5432}/{name}"
-    if old is None:
-        os.environ.pop("HUB_WAREHOUSE_CACHE", None)
-    else:
-        os.environ["HUB_WAREHOUSE_CACHE"] = old
-    with psycopg.connect(admin, autocommit=True) as con:
-        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    try:
+        with new_database(pg_url, f"hub_wh_test_{os.getpid()}") as url:
+            yield url
+    finally:
+        if old is None:
+            os.environ.pop("HUB_WAREHOUSE_CACHE", None)
+        else:
+            os.environ["HUB_WAREHOUSE_CACHE"] = old
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +203,32 @@ def test_the_working_copy_follows_the_server_and_database(pg_warehouse, tmp_path
     assert a.parent == tmp_path and a.name == "db.example-5433-licences.duckdb"
     assert b.name == "db.example-5432-licences.duckdb"
     assert "p@" not in str(a)  # the name holds no password
+
+
+def test_types_postgresql_lacks_travel_as_text_and_come_back(pg_url, tmp_path):
+    """UBIGINT (row versions), JSON (quarantined rows) and an INTERVAL reach PostgreSQL as text and
+    are cast back when the working copy is restored."""
+    from warehouse.schema import create_schema
+
+    with new_database(pg_url, f"hub_wh_types_{os.getpid()}") as url:
+        con = connect(tmp_path / "wh.duckdb")
+        create_schema(con)
+        con.execute("INSERT INTO meta.row_versions VALUES ('s.t', 'k1', 18446744073709551615)")
+        con.execute("""INSERT INTO quality.quarantine (entity, _source, _source_key, reason, detail, raw, _batch_id,
+                       quarantined_at, _row_no) VALUES ('case', 's.t', 'k1', 'bad_date', '受理日期',
+                       '{"受理日期": "2024-13-01"}', 'b1', TIMESTAMP '2024-01-02 03:04:05', 1)""")
+        con.execute("CREATE TABLE meta.hub_test_span AS SELECT INTERVAL 90 MINUTE AS span, 12345678901234567890::HUGEINT AS big")
+        first = publish(con, url)
+        assert {"meta.row_versions", "quality.quarantine", "meta.hub_test_span"} <= set(first.published)
+        assert publish(con, url).published == {}  # nothing changed: nothing written
+        con.close()
+        assert pg_rows(url, "SELECT _row_hash FROM meta.row_versions") == [("18446744073709551615",)]
+        assert pg_rows(url, "SELECT raw::jsonb ->> '受理日期' FROM quality.quarantine") == [("2024-13-01",)]
+        copy = tmp_path / "restored.duckdb"
+        assert restore(url, copy)
+        con = connect(copy)
+        assert con.execute("SELECT _row_hash FROM meta.row_versions").fetchall() == [(18446744073709551615,)]
+        assert con.execute("SELECT typeof(_row_hash) FROM meta.row_versions").fetchall() == [("UBIGINT",)]
+        assert con.execute("SELECT raw->>'受理日期', quarantined_at FROM quality.quarantine").fetchall()[0][0] == "2024-13-01"
+        assert con.execute("SELECT count(*) FROM meta.schema_version").fetchall() == [(1,)]
+        con.close()
