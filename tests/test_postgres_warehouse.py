@@ -7,6 +7,7 @@ never mix with the source tables other tests keep in `test`.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -232,3 +233,21 @@ def test_types_postgresql_lacks_travel_as_text_and_come_back(pg_url, tmp_path):
         assert con.execute("SELECT raw->>'受理日期', quarantined_at FROM quality.quarantine").fetchall()[0][0] == "2024-13-01"
         assert con.execute("SELECT count(*) FROM meta.schema_version").fetchall() == [(1,)]
         con.close()
+
+
+def test_a_stale_working_copy_does_not_overwrite_newer_publications(demo, tmp_path):
+    """A working copy that lacks batches PostgreSQL holds (another hub, an old backup) must not
+    replace PostgreSQL's tables with its older content."""
+    _sources, url, _ = demo
+    before = pg_counts(url)
+    stale = tmp_path / "stale.duckdb"
+    shutil.copy(local_file(url), stale)
+    con = connect(stale)
+    newest = con.execute("SELECT max(_batch_id) FROM meta.batches").fetchall()[0][0]
+    con.execute("DELETE FROM meta.batches WHERE _batch_id = $1", [newest])
+    con.execute("DELETE FROM core.case")
+    with pytest.raises(WarehouseError) as err:
+        publish(con, url)
+    con.close()
+    assert "1 batch(es) this working copy does not" in str(err.value) and str(stale) in str(err.value)
+    assert pg_counts(url) == before

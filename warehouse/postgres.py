@@ -200,6 +200,7 @@ def publish(con, url: str) -> Publication:
         for table, column, kind in cur.fetchall():
             pg_columns.setdefault(table, []).append((column, kind))
         published_batches = _published_batches(cur, pg_columns)
+        _refuse_stale_copy(con, url, published_batches)
         for rel in rels:
             fingerprint = _fingerprint(con, rel)
             if known.get(rel.key) == fingerprint and rel.key in pg_columns:
@@ -233,6 +234,36 @@ def _published_batches(cur, pg_columns: dict) -> set[str]:
         return set()
     cur.execute("SELECT _batch_id FROM meta.batches")
     return {row[0] for row in cur.fetchall()}
+
+
+def _refuse_stale_copy(con, url: str, published_batches: set[str]) -> None:
+    """Publishing replaces tables: a working copy that lacks batches PostgreSQL holds (another hub
+    published into the same database, or the copy came back from an old backup) would take them
+    away. Refuse, and say how to get a current copy."""
+    import pyarrow as pa
+
+    if not published_batches:
+        return
+    con.register("hub_published_batches", pa.table({"_batch_id": pa.array(sorted(published_batches), pa.string())}))
+    try:
+        missing = con.execute(
+            "SELECT count(*), min(_batch_id) FROM hub_published_batches"
+            " WHERE _batch_id NOT IN (SELECT _batch_id FROM meta.batches)"
+        ).fetchall()[0]
+    finally:
+        con.unregister("hub_published_batches")
+    if missing[0]:
+        raise PostgresWarehouseError(
+            f"PostgreSQL warehouse {masked(url)}: it holds {missing[0]} batch(es) this working copy does not"
+            f" (e.g. {missing[1]}): another hub publishes into it, or the working copy is older than it. Nothing"
+            f" was published; move the working copy {_file_of(con)} away and run again to restore it from"
+            " PostgreSQL."
+        )
+
+
+def _file_of(con) -> str:
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return row[0][0] if row and row[0][0] else "(in memory)"
 
 
 def _same_shape(rel: Relation, existing: list[tuple[str, str]] | None) -> bool:
