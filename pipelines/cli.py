@@ -27,7 +27,9 @@ def _run(args: argparse.Namespace) -> int:
         if getattr(args, "plan", False):
             print(format_plan(*plan_from_sources(sources, target, everything=args.all)))
             return 0
-        summary = run(sources, target, log_level="DEBUG" if args.verbose else "WARNING",
+        # Without -v the summary below reports every failure in one line each; Dagster's console
+        # log would print each failing step's traceback first.
+        summary = run(sources, target, log_level="DEBUG" if args.verbose else "CRITICAL",
                       everything=getattr(args, "all", False))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

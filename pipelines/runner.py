@@ -157,6 +157,8 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
             while err is not None and err.cause is not None and "Error occurred while executing" in err.message:
                 err = err.cause
             text = err.message.strip().splitlines()[0] if err else "failed"
+            # A dg.Failure is ours: its description is the message (Dagster prefixes its class).
+            text = text.removeprefix("dagster._core.definitions.events.Failure: ")
             summary.failures.append(f"{event.step_key}: {text}")
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             ev = event.event_specific_data

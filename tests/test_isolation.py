@@ -63,6 +63,23 @@ def test_unreachable_source_fails_alone(tmp_path, pg_table, monkeypatch):
     wh.close()
 
 
+def test_hub_run_reports_a_failed_source_in_one_line_without_a_traceback(tmp_path, pg_table, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    monkeypatch.setenv("DOWN_URL", "postgresql://hub:secret-pw@127.0.0.1:1/test")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  down:\n" + textwrap.indent(textwrap.dedent(licence_stream("${DOWN_URL}", "T")),
+                                                                "    "), encoding="utf-8")
+    code = main(["run", "--sources", str(sources), "--warehouse", str(tmp_path / "wh.duckdb")])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert code == 1
+    assert "Traceback" not in text and "dagster._core" not in text
+    failed = [line for line in out.out.splitlines() if line.startswith("FAILED raw__down__licenses: ")]
+    assert len(failed) == 1 and "source 'down'" in failed[0] and "cannot connect" in failed[0]
+    assert "secret-pw" not in text
+
+
 @pytest.mark.parametrize("engine", ["adbc", "sqlalchemy"])
 def test_postgresql_source_reads_the_same_through_either_engine(tmp_path, pg_table, warehouse, engine):
     from pipelines.extract import run_stream
