@@ -7,6 +7,8 @@ the model to PostgreSQL at the end of every run (the `meta/postgres_publication`
 
 - every table of the five schemas, with the same schema, table and column names and the Chinese
   comments; the share views become tables (a snapshot of the run), since their SQL is DuckDB's;
+  columns keep their types (JSON as jsonb, so `raw ->> '字段'` works; DuckDB's HUGEINT sums as
+  bigint; UBIGINT and DECIMAL as numeric; INTERVAL as interval);
 - in one transaction, under an advisory lock: readers see the previous run or this one, never half;
 - only tables whose content changed since they were last published are written (a fingerprint
   per table, kept in PostgreSQL's meta.published_tables): raw tables receive the batches
@@ -37,9 +39,8 @@ PUBLISHED = "meta.published_tables"  # in PostgreSQL only: what each table held 
 LOCK = "licensing-hub publication"
 BATCH_ROWS = 100_000
 
-# DuckDB type → PostgreSQL column type (as information_schema spells it), where Arrow carries the
-# value as it is; any other type (HUGEINT, UBIGINT, INTERVAL, JSON, DECIMAL, …) is published as its
-# text and read back by a cast.
+# DuckDB type → PostgreSQL column type (as information_schema spells it) for the types Arrow
+# carries as they are; `pg_type` below handles the others.
 PG_TYPES = {
     "VARCHAR": "text",
     "INTEGER": "integer",
@@ -52,6 +53,40 @@ PG_TYPES = {
     "TIMESTAMP": "timestamp without time zone",
     "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
 }
+# Types that travel as text and are cast by PostgreSQL on the way in (and read back as text).
+CAST_IN = ("jsonb", "interval", "numeric")
+
+
+@dataclass(frozen=True)
+class PgColumn:
+    name: str
+    ddl: str  # the column type in CREATE TABLE
+    kind: str  # as information_schema spells it
+    select: str  # the DuckDB expression Arrow carries
+
+    @property
+    def cast_in(self) -> bool:
+        return self.kind in CAST_IN
+
+
+def pg_column(name: str, duckdb_type: str) -> PgColumn:
+    """How one DuckDB column is published: JSON as jsonb, INTERVAL as interval, DECIMAL and UBIGINT
+    as numeric (exact), HUGEINT (DuckDB's sums) as bigint, anything else unknown as text."""
+    col = quote_ident(name)
+    text = f"CAST({col} AS VARCHAR) AS {col}"
+    if duckdb_type in PG_TYPES:
+        return PgColumn(name, PG_TYPES[duckdb_type], PG_TYPES[duckdb_type], col)
+    if duckdb_type == "HUGEINT":  # a count or a sum of counts; an overflow fails the publication
+        return PgColumn(name, "bigint", "bigint", f"CAST({col} AS BIGINT) AS {col}")
+    if duckdb_type == "JSON":
+        return PgColumn(name, "jsonb", "jsonb", text)
+    if duckdb_type == "INTERVAL":
+        return PgColumn(name, "interval", "interval", text)
+    if duckdb_type == "UBIGINT":
+        return PgColumn(name, "numeric(20,0)", "numeric", text)
+    if duckdb_type.startswith("DECIMAL"):
+        return PgColumn(name, duckdb_type.replace("DECIMAL", "numeric"), "numeric", text)
+    return PgColumn(name, "text", "text", text)
 
 
 class PostgresWarehouseError(WarehouseError):
@@ -117,16 +152,16 @@ class Relation:
     def key(self) -> str:
         return f"{self.schema}.{self.name}"
 
+    def published_columns(self) -> list[PgColumn]:
+        return [pg_column(name, kind) for name, kind, _ in self.columns]
+
     def pg_columns(self) -> list[tuple[str, str]]:
-        return [(name, PG_TYPES.get(kind, "text")) for name, kind, _ in self.columns]
+        """(name, type) as PostgreSQL's information_schema will report them."""
+        return [(c.name, c.kind) for c in self.published_columns()]
 
     def select(self) -> str:
-        """The relation's rows as Arrow should carry them to PostgreSQL (other types as text)."""
-        cols = ", ".join(
-            quote_ident(name) if kind in PG_TYPES else f"CAST({quote_ident(name)} AS VARCHAR) AS {quote_ident(name)}"
-            for name, kind, _ in self.columns
-        )
-        return f"SELECT {cols} FROM {self.qualified}"
+        """The relation's rows as Arrow should carry them to PostgreSQL."""
+        return f"SELECT {', '.join(c.select for c in self.published_columns())} FROM {self.qualified}"
 
 
 def relations(con) -> list[Relation]:
@@ -302,13 +337,11 @@ def _publish_relation(con, cur, rel: Relation, existing, published_batches: set[
         try:
             new_rows = f"{select} WHERE _batch_id NOT IN (SELECT _batch_id FROM hub_published_batches)"
             if key:
-                cur.execute(f"CREATE TEMP TABLE hub_publish_rows (LIKE {rel.qualified}) ON COMMIT DROP")
-                reader = con.sql(new_rows).to_arrow_reader(BATCH_ROWS)
-                written = cur.adbc_ingest("hub_publish_rows", reader, mode="append", temporary=True) or 0
+                written = _stage(con, cur, rel, new_rows)
                 cur.execute("ANALYZE hub_publish_rows")  # (without statistics the planner may loop over the table)
                 same_key = " AND ".join(f"t.{quote_ident(k)} = n.{quote_ident(k)}" for k in key)
                 cur.execute(f"DELETE FROM {rel.qualified} t USING hub_publish_rows n WHERE {same_key}")
-                cur.execute(f"INSERT INTO {rel.qualified} SELECT * FROM hub_publish_rows")
+                cur.execute(f"INSERT INTO {rel.qualified} SELECT {_cast_in(rel)} FROM hub_publish_rows")
                 cur.execute("DROP TABLE hub_publish_rows")
             else:
                 written = _ingest(con, cur, rel, new_rows)
@@ -323,7 +356,7 @@ def _publish_relation(con, cur, rel: Relation, existing, published_batches: set[
     else:
         if existing is not None:
             cur.execute(f"DROP TABLE {rel.qualified}")
-        columns = ", ".join(f"{quote_ident(name)} {kind}" for name, kind in rel.pg_columns())
+        columns = ", ".join(f"{quote_ident(c.name)} {c.ddl}" for c in rel.published_columns())
         cur.execute(f"CREATE TABLE {rel.qualified} ({columns})")
         kind = "快照（DuckDB 视图在 PostgreSQL 中发布为表）" if rel.is_view else ""
         if rel.comment or kind:
@@ -338,8 +371,29 @@ def _publish_relation(con, cur, rel: Relation, existing, published_batches: set[
 
 
 def _ingest(con, cur, rel: Relation, query: str) -> int:
+    """Append the rows of `query` to the relation's PostgreSQL table (through a text stage where
+    PostgreSQL must cast a column: jsonb, interval, numeric)."""
+    if not any(c.cast_in for c in rel.published_columns()):
+        reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
+        return cur.adbc_ingest(rel.name, reader, mode="append", db_schema_name=rel.schema) or 0
+    written = _stage(con, cur, rel, query)
+    cur.execute(f"INSERT INTO {rel.qualified} SELECT {_cast_in(rel)} FROM hub_publish_rows")
+    cur.execute("DROP TABLE hub_publish_rows")
+    return written
+
+
+def _stage(con, cur, rel: Relation, query: str) -> int:
+    """The rows of `query` in a temporary table hub_publish_rows, typed as Arrow carries them."""
+    carried = ", ".join(f"{quote_ident(c.name)} {'text' if c.cast_in else c.ddl}" for c in rel.published_columns())
+    cur.execute(f"CREATE TEMP TABLE hub_publish_rows ({carried}) ON COMMIT DROP")
     reader = con.sql(query).to_arrow_reader(BATCH_ROWS)
-    return cur.adbc_ingest(rel.name, reader, mode="append", db_schema_name=rel.schema) or 0
+    return cur.adbc_ingest("hub_publish_rows", reader, mode="append", temporary=True) or 0
+
+
+def _cast_in(rel: Relation) -> str:
+    return ", ".join(
+        f"CAST({quote_ident(c.name)} AS {c.ddl})" if c.cast_in else quote_ident(c.name) for c in rel.published_columns()
+    )
 
 
 def restore(url: str, path: Path) -> bool:
@@ -375,9 +429,18 @@ def restore(url: str, path: Path) -> bool:
                     "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
                 ).fetchall()
             }
+            cur.execute(
+                "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema IN ('raw', 'core', 'quality', 'meta') ORDER BY ordinal_position"
+            )
+            columns: dict[tuple[str, str], list[str]] = {}
+            for schema, table, column, kind in cur.fetchall():
+                col = quote_ident(column)
+                # jsonb, interval and numeric come back as text; DuckDB casts them into its types.
+                columns.setdefault((schema, table), []).append(f"{col}::text AS {col}" if kind in CAST_IN else col)
             for schema, table in tables:
                 name = f"{quote_ident(schema)}.{quote_ident(table)}"
-                cur.execute(f"SELECT * FROM {name}")
+                cur.execute(f"SELECT {', '.join(columns[(schema, table)])} FROM {name}")
                 con.register("hub_restored", cur.fetch_record_batch())
                 if (schema, table) in have:
                     con.execute(f"DELETE FROM {name}")
