@@ -84,9 +84,14 @@ def plan_run(config: HubConfig, target: str, *, everything: bool = False,
     Sources in `unreachable` (found so by the caller) count as new without being asked again."""
     if everything:
         return plan_everything(config, "every asset asked for (--all)")
-    if not local_file(target).exists():
-        return plan_everything(config, "new warehouse" if not is_postgres(target) else
-                               "no working copy of the PostgreSQL warehouse here (restored from it first)")
+    if is_postgres(target):
+        from warehouse.postgres import stale_reason
+
+        reason = stale_reason(target, local_file(target))
+        if reason:
+            return plan_everything(config, f"{reason}: the working copy is rebuilt first")
+    elif not local_file(target).exists():
+        return plan_everything(config, "new warehouse")
     con = connect(target, read_only=True, wait_seconds=wait_seconds)
     try:
         reason = _why_everything((last_run or recorded_last_run)(con))

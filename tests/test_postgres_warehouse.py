@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import psycopg
 import pytest
 
@@ -21,7 +22,7 @@ from pipelines.config import load_config
 from pipelines.demo_data import generate_demo
 from pipelines.runner import run, run_all
 from warehouse.connection import WarehouseError, connect, local_file
-from warehouse.postgres import PUBLISHED, publish, restore
+from warehouse.postgres import MARKER, PUBLISHED, publish, restore
 
 SCALE = 600
 
@@ -84,7 +85,8 @@ def working_counts(url: str) -> dict[str, int]:
     try:
         tables = con.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables"
                              " WHERE table_schema IN ('raw', 'core', 'quality', 'share', 'meta')").fetchall()
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for (t,) in tables}
+        # (meta.publication is the working copy's own note of its last publication)
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for (t,) in tables if t != MARKER}
     finally:
         con.close()
 
@@ -257,3 +259,72 @@ def test_a_stale_working_copy_does_not_overwrite_newer_publications(demo, tmp_pa
     con.close()
     assert "1 batch(es) this working copy does not" in str(err.value) and str(stale) in str(err.value)
     assert pg_counts(url) == before
+
+
+def _change_cases(sources: Path, n: int, mark: str) -> None:
+    config = load_config(sources)
+    db = Path(config.sources["platform"].connection["url"].removeprefix("sqlite:///"))
+    con = sqlite3.connect(db)
+    keys = [k for (k,) in con.execute(
+        "SELECT project_no FROM t_case_info WHERE result_code = '1' AND apply_name <> '' ORDER BY project_no DESC"
+        f" LIMIT {n}")]
+    con.executemany(f"UPDATE t_case_info SET apply_name = apply_name || '{mark}', update_time = '2099-02-01 00:00:00'"
+                    " WHERE project_no = ?", [(k,) for k in keys])
+    con.commit()
+    con.close()
+
+
+def test_an_older_working_copy_is_brought_up_to_date_from_postgresql(demo, tmp_path):
+    sources, url, _ = demo
+    path = local_file(url)
+    old = tmp_path / "old.duckdb"
+    shutil.copy(path, old)
+    _change_cases(sources, 3, "（旧副本后）")
+    assert run_all(load_config(sources), url).success
+    after = pg_counts(url)
+    shutil.copy(old, path)  # e.g. the disk came back from yesterday's backup
+    Path(str(path) + ".wal").unlink(missing_ok=True)
+    summary = run(sources, url)
+    assert summary.success, summary.failures
+    assert "older copy" in summary.reason
+    assert all(m["extracted"] == 0 for m in summary.streams.values())  # the watermark came back too
+    assert {t: n for t, n in pg_counts(url).items() if not t.startswith("quality.")} == {
+        t: n for t, n in after.items() if not t.startswith("quality.")}
+    assert list(path.parent.glob("*.stale-*.duckdb"))
+
+
+def test_a_working_copy_that_diverged_from_postgresql_stops_the_run(demo, tmp_path):
+    sources, url, _ = demo
+    path = local_file(url)
+    keep = tmp_path / "keep.duckdb"
+    shutil.copy(path, keep)
+    con = duckdb.connect(str(path))
+    newest = con.execute("SELECT max(_batch_id) FROM meta.batches").fetchall()[0][0]
+    con.execute("DELETE FROM meta.batches WHERE _batch_id = $1", [newest])
+    con.execute("INSERT INTO meta.batches SELECT 'another-hub-batch', _source, started_at, finished_at, status,"
+                " extracted, loaded, quarantined, file, watermark FROM meta.batches LIMIT 1")
+    con.close()
+    before = pg_counts(url)
+    try:
+        with pytest.raises(WarehouseError) as err:
+            run(sources, url)
+        assert "two hubs wrote this warehouse" in str(err.value)
+        assert pg_counts(url) == before
+    finally:
+        shutil.copy(keep, path)
+
+
+def test_an_emptied_postgresql_warehouse_starts_afresh(demo):
+    """PostgreSQL recreated (or its schemas dropped) while the working copy remains: the copy is not
+    published back (it would bring the deleted rows back); the run starts a new one."""
+    sources, url, _ = demo
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("DROP SCHEMA raw, core, quality, share, meta CASCADE")
+    summary = run(sources, url)
+    assert summary.success, summary.failures
+    assert "emptied or recreated" in summary.reason
+    assert summary.streams["platform.cases"]["extracted"] > 0  # read again from the source
+    published = pg_counts(url)
+    working = working_counts(url)
+    assert published["core.case"] == working["core.case"] == summary.core["case"]
+    assert published["meta.batches"] == working["meta.batches"] == len(summary.streams)

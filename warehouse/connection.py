@@ -53,14 +53,14 @@ def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds:
     """Open the warehouse's DuckDB file, waiting for another writer to finish (single-writer file).
 
     For a PostgreSQL warehouse this is its working copy (warehouse/postgres.py), restored from
-    PostgreSQL first when it is missing.
+    PostgreSQL first when it is missing or older, started afresh when PostgreSQL was emptied.
     """
     target = str(target)
     path = local_file(target)
-    if is_postgres(target) and not read_only and not path.exists():
-        from warehouse.postgres import restore
+    if is_postgres(target) and not read_only:
+        from warehouse.postgres import prepare_working_copy
 
-        restore(target, path)
+        prepare_working_copy(target, path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds

@@ -36,6 +36,7 @@ from warehouse.sql import quote_ident
 
 SCHEMAS = ("raw", "core", "quality", "share", "meta")
 PUBLISHED = "meta.published_tables"  # in PostgreSQL only: what each table held when last published
+MARKER = "meta.publication"  # in the working copy: the last successful publication
 LOCK = "licensing-hub publication"
 BATCH_ROWS = 100_000
 
@@ -211,7 +212,7 @@ class Publication:
 def publish(con, url: str) -> Publication:
     """Publish what changed in the working copy `con` to the PostgreSQL warehouse `url`."""
     started = time.monotonic()
-    rels = relations(con)
+    rels = [rel for rel in relations(con) if rel.key != MARKER]  # (the marker is the copy's own)
     result = Publication()
     pg = connect_pg(url)
     try:
@@ -260,8 +261,17 @@ def publish(con, url: str) -> Publication:
         ) from exc
     finally:
         pg.close()
+    # The working copy remembers that it was published: should PostgreSQL later hold no hub
+    # (emptied, recreated), this copy is not published back into it (see `stale_reason`).
+    _mark_published(con, url)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _mark_published(con, url: str) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MARKER} (warehouse VARCHAR NOT NULL, published_at TIMESTAMP NOT NULL)")
+    con.execute(f"DELETE FROM {MARKER}")
+    con.execute(f"INSERT INTO {MARKER} VALUES ($1, now()::TIMESTAMP)", [masked(url)])
 
 
 def _published_batches(cur, pg_columns: dict) -> set[str]:
@@ -396,6 +406,82 @@ def _cast_in(rel: Relation) -> str:
     )
 
 
+def stale_reason(url: str, path: Path) -> str | None:
+    """Why the working copy `path` cannot serve the PostgreSQL warehouse `url` as it is (None: it
+    can): it is missing; PostgreSQL was emptied or recreated since this copy was published to it
+    (publishing the copy back would bring deleted rows back to life); or PostgreSQL holds batches
+    the copy lacks (an older copy, e.g. from a backup). Raises when both hold batches the other
+    lacks: two hubs wrote the warehouse, and neither side may replace the other."""
+    if not path.exists():
+        return "no working copy of the PostgreSQL warehouse here"
+    local = _local_state(path)
+    if local is None:  # another process is writing the copy: it is the one in use
+        return None
+    local_batches, published_before = local
+    has_hub, pg_batches = _pg_state(url)
+    if not has_hub:
+        return ("the PostgreSQL warehouse no longer holds what this working copy published to it"
+                " (emptied or recreated)") if published_before else None
+    missing = pg_batches - local_batches
+    if not missing:
+        return None
+    if local_batches - pg_batches:
+        raise PostgresWarehouseError(
+            f"PostgreSQL warehouse {masked(url)}: it holds {len(missing)} batch(es) the working copy {path} lacks,"
+            f" and the copy holds {len(local_batches - pg_batches)} it lacks: two hubs wrote this warehouse."
+            " Nothing was changed; keep one hub per warehouse, move the working copy away and run again to"
+            " restore it from PostgreSQL."
+        )
+    return f"PostgreSQL holds {len(missing)} batch(es) the working copy lacks (an older copy)"
+
+
+def prepare_working_copy(url: str, path: Path) -> None:
+    """Make the working copy current before a run writes it: restore it from PostgreSQL when it
+    is missing or older; start afresh when PostgreSQL was emptied. A replaced copy is kept beside,
+    renamed `*.stale-<time>.duckdb`."""
+    reason = stale_reason(url, path)
+    if reason is None:
+        return
+    if path.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for old in (path, path.with_name(path.name + ".wal")):
+            if old.exists():
+                old.rename(old.with_name(old.name.replace(".duckdb", f".stale-{stamp}.duckdb")))
+    restore(url, path)  # (False when PostgreSQL holds no hub: the run starts a new copy)
+
+
+def _local_state(path: Path) -> tuple[set[str], bool] | None:
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException:
+        return None
+    try:
+        tables = {f"{s}.{t}" for s, t in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name = 'meta'").fetchall()}
+        batches = ({b for (b,) in con.execute("SELECT _batch_id FROM meta.batches").fetchall()}
+                   if "meta.batches" in tables else set())
+        published = MARKER in tables and con.execute(f"SELECT count(*) FROM {MARKER}").fetchall()[0][0] > 0
+        return batches, published
+    finally:
+        con.close()
+
+
+def _pg_state(url: str) -> tuple[bool, set[str]]:
+    pg = connect_pg(url)
+    try:
+        cur = pg.cursor()
+        cur.execute(f"SELECT to_regclass({_literal(PUBLISHED)}) IS NOT NULL, to_regclass('meta.batches') IS NOT NULL")
+        has_hub, has_batches = cur.fetchone()
+        if not (has_hub and has_batches):
+            return bool(has_hub), set()
+        cur.execute("SELECT _batch_id FROM meta.batches")
+        return True, {row[0] for row in cur.fetchall()}
+    finally:
+        pg.close()
+
+
 def restore(url: str, path: Path) -> bool:
     """Rebuild the working copy `path` from the PostgreSQL warehouse; False when it holds no hub yet.
 
@@ -448,6 +534,7 @@ def restore(url: str, path: Path) -> bool:
                 else:
                     con.execute(f"CREATE TABLE {name} AS SELECT * FROM hub_restored")
                 con.unregister("hub_restored")
+            _mark_published(con, url)  # the copy now mirrors PostgreSQL
             con.execute("CHECKPOINT")
         finally:
             con.close()
