@@ -156,6 +156,8 @@ def test_changed_source_rows_append_to_raw_and_replace_core(demo, tmp_path):
     written = summary.published["published"]
     assert written["raw.platform__cases"] == 5
     assert written["core.case"] == summary.streams["platform.cases"]["loaded"]
+    assert written["meta.batches"] == 1  # append-only tables travel by batch too
+    assert 0 < written["quality.expectation_results"] < 30  # one batch's results, not the history
     batches = pg_rows(url, "SELECT count(DISTINCT _batch_id) FROM raw.platform__cases")[0][0]
     assert batches == pg_rows(url, "SELECT count(*) FROM meta.batches WHERE _source = 'platform.cases'")[0][0]
 

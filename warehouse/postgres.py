@@ -37,6 +37,8 @@ from warehouse.sql import quote_ident
 SCHEMAS = ("raw", "core", "quality", "share", "meta")
 PUBLISHED = "meta.published_tables"  # in PostgreSQL only: what each table held when last published
 MARKER = "meta.publication"  # in the working copy: the last successful publication
+# Besides raw: tables that only ever gain rows, each stamped with its batch (they grow every run).
+APPEND_ONLY = ("meta.batches", "quality.expectation_results")
 LOCK = "licensing-hub publication"
 BATCH_ROWS = 100_000
 
@@ -316,15 +318,15 @@ def _same_shape(rel: Relation, existing: list[tuple[str, str]] | None) -> bool:
 
 
 def _changes_by_batch(rel: Relation) -> tuple[str, ...] | None:
-    """How the rows changed since the last publication are found: by batch id, for raw tables
-    (append-only: `()`) and for core entity tables, which only the merge writes, by business key
+    """How the rows changed since the last publication are found: by batch id, for raw tables and
+    the other append-only tables (`()`), and for core entity tables, which only the merge writes, by business key
     (it replaces whole rows by key, each stamped with the new batch). None: replace the table
     (core.license and its records: the golden rebuild and the expiry update keep older batch ids)."""
     from warehouse.model import ENTITIES
 
     if not any(c[0] == "_batch_id" for c in rel.columns):
         return None
-    if rel.schema == "raw":
+    if rel.schema == "raw" or rel.key in APPEND_ONLY:
         return ()
     if rel.schema == "core" and rel.name in ENTITIES and rel.name != "license":
         return ENTITIES[rel.name].key
