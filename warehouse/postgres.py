@@ -457,7 +457,7 @@ def _local_state(path: Path) -> tuple[set[str], bool] | None:
 
     try:
         con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException:
+    except (duckdb.IOException, duckdb.ConnectionException):  # open for writing, here or elsewhere
         return None
     try:
         tables = {f"{s}.{t}" for s, t in con.execute(
