@@ -162,6 +162,27 @@ def test_changed_source_rows_append_to_raw_and_replace_core(demo, tmp_path):
     assert batches == pg_rows(url, "SELECT count(*) FROM meta.batches WHERE _source = 'platform.cases'")[0][0]
 
 
+def test_a_fixed_source_row_resolves_its_quarantine_entry_in_postgresql(demo):
+    """The quarantine travels by batch too: a row fixed at the source resolves its entry, and only
+    that entry is rewritten in PostgreSQL."""
+    sources, url, _ = demo
+    truth = (sources.parent / "truth.csv").read_text(encoding="utf-8").splitlines()
+    key = next(line.split(",")[4] for line in truth
+               if ",missing_required,case,platform.cases," in line and "receive_time empty" in line)
+    db = Path(load_config(sources).sources["platform"].connection["url"].removeprefix("sqlite:///"))
+    con = sqlite3.connect(db)
+    con.execute("UPDATE t_case_info SET receive_time = '2000-01-03 09:00:00', update_time = '2099-01-15 00:00:00'"
+                " WHERE project_no = ?", (key,))
+    con.commit()
+    con.close()
+    summary = run_all(load_config(sources), url)
+    assert summary.success and summary.streams["platform.cases"]["loaded"] == 1
+    assert summary.published["published"]["quality.quarantine"] == 1
+    rows = pg_rows(url, f"SELECT resolved_at IS NOT NULL FROM quality.quarantine WHERE _source_key = '{key}'")
+    assert rows == [(True,)]
+    assert pg_counts(url)["quality.quarantine"] == working_counts(url)["quality.quarantine"]
+
+
 def test_a_lost_working_copy_is_restored_from_postgresql(demo):
     sources, url, _ = demo
     before = pg_counts(url)

@@ -317,37 +317,56 @@ def _same_shape(rel: Relation, existing: list[tuple[str, str]] | None) -> bool:
     return existing is not None and existing == rel.pg_columns()
 
 
-def _changes_by_batch(rel: Relation) -> tuple[str, ...] | None:
-    """How the rows changed since the last publication are found: by batch id, for raw tables and
-    the other append-only tables (`()`), and for core entity tables, which only the merge writes, by business key
-    (it replaces whole rows by key, each stamped with the new batch). None: replace the table
+@dataclass(frozen=True)
+class Delta:
+    """How a table's rows changed since the last publication are found from batch ids.
+
+    `stamps`: the batch columns; a row whose stamp names a batch PostgreSQL does not hold yet is
+    new or changed. `key`: what such a row replaces in PostgreSQL (empty: the table only gains rows).
+    """
+
+    stamps: tuple[str, ...] = ("_batch_id",)
+    key: tuple[str, ...] = ()
+
+
+def _delta(rel: Relation) -> Delta | None:
+    """Raw and the other append-only tables gain rows; core entity tables, which only the merge
+    writes, replace whole rows by business key, each stamped with the new batch; a quarantine
+    entry changes when it is added or resolved (`resolved_batch_id`). None: the table is replaced
     (core.license and its records: the golden rebuild and the expiry update keep older batch ids)."""
     from warehouse.model import ENTITIES
 
     if not any(c[0] == "_batch_id" for c in rel.columns):
         return None
     if rel.schema == "raw" or rel.key in APPEND_ONLY:
-        return ()
+        return Delta()
     if rel.schema == "core" and rel.name in ENTITIES and rel.name != "license":
-        return ENTITIES[rel.name].key
+        return Delta(key=ENTITIES[rel.name].key)
+    if rel.key == "quality.quarantine":
+        return Delta(stamps=("_batch_id", "resolved_batch_id"), key=("_batch_id", "_row_no", "reason"))
     return None
 
 
 def _publish_relation(con, cur, rel: Relation, existing, published_batches: set[str]) -> int:
     """Write one relation's changes to PostgreSQL; returns the rows written.
 
-    Rows of batches PostgreSQL does not hold are appended (raw) or replace the rows with their
-    key (core entities); should the row counts then differ, or the columns have changed, the table
+    Rows stamped with batches PostgreSQL does not hold are appended (raw) or replace the rows with
+    their key (`_delta`); should the row counts then differ, or the columns have changed, the table
     is replaced whole.
     """
     import pyarrow as pa
 
     select = rel.select()
-    key = _changes_by_batch(rel)
-    if key is not None and _same_shape(rel, existing):
+    delta = _delta(rel)
+    key = delta.key if delta else None
+    if delta is not None and _same_shape(rel, existing):
         con.register("hub_published_batches", pa.table({"_batch_id": pa.array(sorted(published_batches), pa.string())}))
         try:
-            new_rows = f"{select} WHERE _batch_id NOT IN (SELECT _batch_id FROM hub_published_batches)"
+            changed = " OR ".join(
+                f"({quote_ident(c)} IS NOT NULL AND {quote_ident(c)} NOT IN (SELECT _batch_id FROM hub_published_batches))"
+                for c in delta.stamps
+            )
+            new_rows = f"{select} WHERE {changed}"
             if key:
                 written = _stage(con, cur, rel, new_rows)
                 cur.execute("ANALYZE hub_publish_rows")  # (without statistics the planner may loop over the table)
