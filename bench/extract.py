@@ -12,6 +12,10 @@ small demo's reference data), then measures, each method in its own process on t
   hub_incremental  `hub run` again after 1 % of the rows changed
   hub_full_odbc    the same source declared as `odbc` (psqlODBC)
   hub_help         `hub --help`;   hub_empty_run   `hub run` with nothing new
+  with --pg-warehouse, also:
+  hub_full_pgwarehouse         hub_full into a PostgreSQL warehouse (HUB_WAREHOUSE=postgresql://…):
+                               the DuckDB work plus the publication of raw and core to PostgreSQL
+  hub_incremental_pgwarehouse  the same after another 1 % of the rows changed
 
 For each: work_seconds (first connection to last commit, imports excluded), process_seconds (the
 whole process, as a user waits for it), rows_per_s and peak_rss_mb. Prints one line per method and
@@ -213,7 +217,7 @@ def child_dlt_fast(pg: str, out: Path) -> int:
     return 0
 
 
-def child_hub(sources: Path, warehouse: Path) -> int:
+def child_hub(sources: Path, warehouse: str) -> int:
     # Import cost stays outside the work time (it is in process_seconds): Dagster, Great
     # Expectations (imported lazily by the first batch otherwise) and the Arrow drivers.
     import adbc_driver_postgresql.dbapi  # noqa: F401
@@ -225,13 +229,14 @@ def child_hub(sources: Path, warehouse: Path) -> int:
 
     # What `hub run` does: check the sources file, plan the run (only streams with something new
     # and what depends on them, pipelines/run_plan.py), run it.
-    summary = run(sources, str(warehouse))
+    summary = run(sources, warehouse)
     meta = summary.streams.get("bench.cases", {})
     # Work: from the first step (the first source connection) to the last step's last commit, as
     # Dagster timed them; the run set-up (instance, plan) is in process_seconds.
     print(json.dumps({"work_seconds": summary.work_seconds, "rows": meta.get("extracted", 0),
                       "loaded": meta.get("loaded"), "quarantined": meta.get("quarantined"),
                       "run_seconds": summary.seconds, "success": summary.success,
+                      "published_seconds": summary.published.get("seconds"),
                       "failures": summary.failures[:3], "seconds_per_step": meta.get("seconds_per_step")}))
     return 0 if summary.success else 1
 
@@ -267,12 +272,25 @@ def measure(method: str, argv: list[str], *, cwd: Path = ROOT) -> dict:
         rows = child.get("rows") or 0
         result["rows"] = rows
         result["rows_per_s"] = round(rows / child["work_seconds"]) if child["work_seconds"] and rows else None
-        for key in ("loaded", "quarantined", "backend", "success", "failures", "run_seconds", "seconds_per_step"):
+        for key in ("loaded", "quarantined", "backend", "success", "failures", "run_seconds", "seconds_per_step",
+                    "published_seconds"):
             if key in child:
                 result[key] = child[key]
     if proc.returncode != 0:
         result["error"] = (err or out).strip().splitlines()[-5:]
     return result
+
+
+def fresh_pg_warehouse(pg: str) -> str:
+    """A new, empty database `hub_bench_warehouse` on the benchmark's server, as a warehouse URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(pg, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS hub_bench_warehouse WITH (FORCE)")
+        con.execute("CREATE DATABASE hub_bench_warehouse")
+    shutil.rmtree(WORK / "pg_working_copies", ignore_errors=True)
+    return make_url(pg).set(database="hub_bench_warehouse").render_as_string(hide_password=False)
 
 
 def change_one_percent(pg: str, rows: int) -> int:
@@ -292,6 +310,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", PG_DEFAULT))
     parser.add_argument("--only", help="comma-separated methods to run")
+    parser.add_argument("--pg-warehouse", action="store_true",
+                        help="also measure hub_full and hub_incremental into a PostgreSQL warehouse (a database"
+                             " hub_bench_warehouse on the --pg server, dropped and created afresh)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--sources", help=argparse.SUPPRESS)
@@ -300,7 +321,7 @@ def main() -> int:
     if args.child:
         out = Path(args.out)
         if args.child == "hub":
-            return child_hub(Path(args.sources), out)
+            return child_hub(Path(args.sources), args.out)  # a DuckDB file or a postgresql:// URL
         return globals()[f"child_{args.child}"](args.pg, out)
 
     only = set(args.only.split(",")) if args.only else None
@@ -342,16 +363,25 @@ def main() -> int:
         ("hub_empty_run", lambda: [hub, "run", "--sources", str(sql_sources), "--warehouse",
                                    str(WORK / "hub.duckdb")]),
     ]
+    if args.pg_warehouse:
+        pg_target = fresh_pg_warehouse(args.pg)
+        os.environ["HUB_WAREHOUSE_CACHE"] = str(WORK / "pg_working_copies")
+        plan += [
+            ("hub_full_pgwarehouse", lambda: [py, me, "--child", "hub", "--sources", str(sql_sources), "--out",
+                                              pg_target]),
+            ("hub_incremental_pgwarehouse", None),
+        ]
     for method, argv in plan:
         if only and method not in only:
             continue
-        if method == "hub_incremental":
-            if not (WORK / "hub.duckdb").exists():
+        if method in ("hub_incremental", "hub_incremental_pgwarehouse"):
+            target = str(WORK / "hub.duckdb") if method == "hub_incremental" else pg_target
+            if method == "hub_incremental" and not (WORK / "hub.duckdb").exists():
                 continue
             changed = change_one_percent(args.pg, args.rows)
-            argv = lambda: [py, me, "--child", "hub", "--sources", str(sql_sources), "--out",  # noqa: E731
-                            str(WORK / "hub.duckdb")]
-            print(f"  changed {changed:,} rows for hub_incremental", flush=True)
+            argv = lambda target=target: [py, me, "--child", "hub", "--sources", str(sql_sources),  # noqa: E731
+                                          "--out", target]
+            print(f"  changed {changed:,} rows for {method}", flush=True)
         results[method] = measure(method, argv())
         r = results[method]
         if "skipped" in r:
