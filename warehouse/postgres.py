@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -287,18 +288,13 @@ def _refuse_stale_copy(con, url: str, published_batches: set[str]) -> None:
     """Publishing replaces tables: a working copy that lacks batches PostgreSQL holds (another hub
     published into the same database, or the copy came back from an old backup) would take them
     away. Refuse, and say how to get a current copy."""
-    import pyarrow as pa
-
     if not published_batches:
         return
-    con.register("hub_published_batches", pa.table({"_batch_id": pa.array(sorted(published_batches), pa.string())}))
-    try:
+    with _published_view(con, published_batches):
         missing = con.execute(
             "SELECT count(*), min(_batch_id) FROM hub_published_batches"
             " WHERE _batch_id NOT IN (SELECT _batch_id FROM meta.batches)"
         ).fetchall()[0]
-    finally:
-        con.unregister("hub_published_batches")
     if missing[0]:
         raise PostgresWarehouseError(
             f"PostgreSQL warehouse {masked(url)}: it holds {missing[0]} batch(es) this working copy does not"
@@ -306,6 +302,18 @@ def _refuse_stale_copy(con, url: str, published_batches: set[str]) -> None:
             f" was published; move the working copy {_file_of(con)} away and run again to restore it from"
             " PostgreSQL."
         )
+
+
+@contextmanager
+def _published_view(con, published_batches: set[str]):
+    """The batch ids PostgreSQL holds, as the relation `hub_published_batches` on `con`."""
+    import pyarrow as pa
+
+    con.register("hub_published_batches", pa.table({"_batch_id": pa.array(sorted(published_batches), pa.string())}))
+    try:
+        yield
+    finally:
+        con.unregister("hub_published_batches")
 
 
 def _file_of(con) -> str:
@@ -354,14 +362,11 @@ def _publish_relation(con, cur, rel: Relation, existing, published_batches: set[
     their key (`_delta`); should the row counts then differ, or the columns have changed, the table
     is replaced whole.
     """
-    import pyarrow as pa
-
     select = rel.select()
     delta = _delta(rel)
     key = delta.key if delta else None
     if delta is not None and _same_shape(rel, existing):
-        con.register("hub_published_batches", pa.table({"_batch_id": pa.array(sorted(published_batches), pa.string())}))
-        try:
+        with _published_view(con, published_batches):
             changed = " OR ".join(
                 f"({quote_ident(c)} IS NOT NULL AND {quote_ident(c)} NOT IN (SELECT _batch_id FROM hub_published_batches))"
                 for c in delta.stamps
@@ -376,8 +381,6 @@ def _publish_relation(con, cur, rel: Relation, existing, published_batches: set[
                 cur.execute("DROP TABLE hub_publish_rows")
             else:
                 written = _ingest(con, cur, rel, new_rows)
-        finally:
-            con.unregister("hub_published_batches")
         cur.execute(f"SELECT count(*) FROM {rel.qualified}")
         if cur.fetchone()[0] == con.execute(f"SELECT count(*) FROM {rel.qualified}").fetchall()[0][0]:
             return written
