@@ -183,6 +183,28 @@ def test_a_fixed_source_row_resolves_its_quarantine_entry_in_postgresql(demo):
     assert pg_counts(url)["quality.quarantine"] == working_counts(url)["quality.quarantine"]
 
 
+def test_changed_licence_records_travel_by_key_and_the_golden_table_follows(demo):
+    sources, url, _ = demo
+    db = Path(load_config(sources).sources["platform"].connection["url"].removeprefix("sqlite:///"))
+    con = sqlite3.connect(db)
+    keys = [k for (k,) in con.execute("SELECT license_code FROM t_license WHERE holder_name <> ''"
+                                      " ORDER BY license_code LIMIT 4")]
+    con.executemany("UPDATE t_license SET holder_name = holder_name || '换证', update_time = '2099-01-20 00:00:00'"
+                    " WHERE license_code = ?", [(k,) for k in keys])
+    con.commit()
+    con.close()
+    summary = run_all(load_config(sources), url)
+    assert summary.success
+    loaded = summary.streams["platform.licenses"]["loaded"]
+    assert loaded > 0
+    assert summary.published["published"]["core.license_record"] == loaded  # by (_source, license_no)
+    published, working = pg_counts(url), working_counts(url)
+    for table in ("core.license_record", "core.license"):
+        assert published[table] == working[table]
+    renamed = pg_rows(url, "SELECT count(*) FROM core.license_record WHERE holder_name LIKE '%换证'")[0][0]
+    assert renamed == loaded
+
+
 def test_a_lost_working_copy_is_restored_from_postgresql(demo):
     sources, url, _ = demo
     before = pg_counts(url)

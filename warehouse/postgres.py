@@ -341,7 +341,7 @@ def _delta(rel: Relation) -> Delta | None:
     """Raw and the other append-only tables gain rows; core entity tables, which only the merge
     writes, replace whole rows by business key, each stamped with the new batch; a quarantine
     entry changes when it is added or resolved (`resolved_batch_id`). None: the table is replaced
-    (core.license and its records: the golden rebuild and the expiry update keep older batch ids)."""
+    (core.license: the golden rebuild and the expiry update keep older batch ids)."""
     from warehouse.model import ENTITIES
 
     if not any(c[0] == "_batch_id" for c in rel.columns):
@@ -350,6 +350,8 @@ def _delta(rel: Relation) -> Delta | None:
         return Delta()
     if rel.schema == "core" and rel.name in ENTITIES and rel.name != "license":
         return Delta(key=ENTITIES[rel.name].key)
+    if rel.key == "core.license_record":  # the merge replaces a source's record of a licence
+        return Delta(key=("_source", "license_no"))
     if rel.key == "quality.quarantine":
         return Delta(stamps=("_batch_id", "resolved_batch_id"), key=("_batch_id", "_row_no", "reason"))
     return None
