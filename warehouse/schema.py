@@ -79,6 +79,10 @@ TABLES = {
         "_source VARCHAR NOT NULL, _source_key VARCHAR, _row_hash UBIGINT NOT NULL",
         "整表抽取（无增量字段）的数据流：每个来源主键最近一次落地内容的哈希，重复抽取的未变行不再入批",
     ),
+    "meta.schema_version": (
+        "fingerprint VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL",
+        "模型版本：建表语句的指纹（与本版本一致且各表齐全时，每次运行不再重复建表与注释）",
+    ),
     "meta.last_run": (
         "run_id VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, scope VARCHAR NOT NULL,"
         " reason VARCHAR, streams VARCHAR, success BOOLEAN, hub_version VARCHAR",
@@ -120,10 +124,8 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def schema_statements() -> list[str]:
-    """Every statement that creates the model's schemas, tables, columns and comments (idempotent)."""
-    statements = [f"CREATE SCHEMA IF NOT EXISTS {schema}" for schema in SCHEMAS]
-    # DuckDB keeps no schema comments; SCHEMAS documents the layers for the README and the UI.
+def model_tables() -> dict[str, tuple[str, str]]:
+    """Every table of the model: name → (column DDL, Chinese comment)."""
     tables = dict(TABLES)
     for entity in ENTITIES.values():
         tables[entity.table] = (_entity_ddl(entity), f"{entity.label}（{entity.name}）：黄金记录")
@@ -132,7 +134,14 @@ def schema_statements() -> list[str]:
         _entity_ddl(lic, record=True),
         "证照来源记录：每个来源对每张证照的记录（主键 _source + license_no）",
     )
-    for name, (ddl, comment) in tables.items():
+    return tables
+
+
+def schema_statements() -> list[str]:
+    """Every statement that creates the model's schemas, tables, columns and comments (idempotent)."""
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {schema}" for schema in SCHEMAS]
+    # DuckDB keeps no schema comments; SCHEMAS documents the layers for the README and the UI.
+    for name, (ddl, comment) in model_tables().items():
         statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
         statements.append(f"COMMENT ON TABLE {name} IS {_sql_literal(comment)}")
     for table, column, sql_type in ADDED_COLUMNS:
@@ -142,15 +151,7 @@ def schema_statements() -> list[str]:
         for table in targets:
             for c in entity.cols:
                 statements.append(f"COMMENT ON COLUMN {table}.{c.name} IS {_sql_literal(c.label)}")
-    statements.append(
-        "CREATE TABLE IF NOT EXISTS meta.schema_version (fingerprint VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)"
-    )
     return statements
-
-
-def _tables_in(statements: list[str]) -> set[str]:
-    prefix = "CREATE TABLE IF NOT EXISTS "
-    return {s[len(prefix):].split(" ", 1)[0] for s in statements if s.startswith(prefix)}
 
 
 def create_schema(con) -> None:
@@ -162,7 +163,7 @@ def create_schema(con) -> None:
     """
     statements = schema_statements()
     fingerprint = hashlib.sha256("\n".join(statements).encode("utf-8")).hexdigest()
-    if _has_schema(con, fingerprint, _tables_in(statements)):
+    if _has_schema(con, fingerprint, set(model_tables())):
         return
     for statement in statements:
         con.execute(statement)
