@@ -286,22 +286,30 @@ def _published_batches(cur, pg_columns: dict) -> set[str]:
 
 def _refuse_stale_copy(con, url: str, published_batches: set[str]) -> None:
     """Publishing replaces tables: a working copy that lacks batches PostgreSQL holds (another hub
-    published into the same database, or the copy came back from an old backup) would take them
-    away. Refuse, and say how to get a current copy."""
-    if not published_batches:
-        return
-    with _published_view(con, published_batches):
-        missing = con.execute(
-            "SELECT count(*), min(_batch_id) FROM hub_published_batches"
-            " WHERE _batch_id NOT IN (SELECT _batch_id FROM meta.batches)"
-        ).fetchall()[0]
-    if missing[0]:
+    published into the same database since this run began) would take them away. Refuse, under the
+    advisory lock, and say how to get a current copy (`prepare_working_copy` has already brought
+    an older copy up to date at the start of the run)."""
+    missing = sorted(published_batches - _local_batches(con))
+    if missing:
         raise PostgresWarehouseError(
-            f"PostgreSQL warehouse {masked(url)}: it holds {missing[0]} batch(es) this working copy does not"
-            f" (e.g. {missing[1]}): another hub publishes into it, or the working copy is older than it. Nothing"
+            f"PostgreSQL warehouse {masked(url)}: it holds {len(missing)} batch(es) this working copy does not"
+            f" (e.g. {missing[0]}): another hub publishes into it, or the working copy is older than it. Nothing"
             f" was published; move the working copy {_file_of(con)} away and run again to restore it from"
             " PostgreSQL."
         )
+
+
+def _local_batches(con) -> set[str]:
+    """The batch ids of the working copy (meta.batches holds one small row per batch)."""
+    if not _has_table(con, "meta.batches"):
+        return set()
+    return {b for (b,) in con.execute("SELECT _batch_id FROM meta.batches").fetchall()}
+
+
+def _has_table(con, name: str) -> bool:
+    schema, table = name.split(".")
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+                       " AND schema_name = $1 AND table_name = $2", [schema, table]).fetchall()[0][0] > 0
 
 
 @contextmanager
@@ -484,12 +492,8 @@ def _local_state(path: Path) -> tuple[set[str], bool] | None:
     except (duckdb.IOException, duckdb.ConnectionException):  # open for writing, here or elsewhere
         return None
     try:
-        tables = {f"{s}.{t}" for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name = 'meta'").fetchall()}
-        batches = ({b for (b,) in con.execute("SELECT _batch_id FROM meta.batches").fetchall()}
-                   if "meta.batches" in tables else set())
-        published = MARKER in tables and con.execute(f"SELECT count(*) FROM {MARKER}").fetchall()[0][0] > 0
-        return batches, published
+        published = _has_table(con, MARKER) and con.execute(f"SELECT count(*) FROM {MARKER}").fetchall()[0][0] > 0
+        return _local_batches(con), published
     finally:
         con.close()
 
