@@ -149,7 +149,7 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
                 summary.streams[".".join(key[1:])] = meta
             elif key[0] == "core":
                 summary.core[key[1]] = meta.get("dagster/row_count", 0)
-            elif key == ["meta", "postgres_publication"] and "tables_published" in meta:
+            elif key == PUBLICATION_KEY.path and "tables_published" in meta:
                 summary.published = meta
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
             err = event.event_specific_data.error

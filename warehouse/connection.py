@@ -49,15 +49,17 @@ def local_file(target: str | os.PathLike) -> Path:
     return Path(target).expanduser()
 
 
-def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds: float = 60.0):
+def connect(target: str | os.PathLike, *, read_only: bool = False, wait_seconds: float = 60.0,
+            check_working_copy: bool = True):
     """Open the warehouse's DuckDB file, waiting for another writer to finish (single-writer file).
 
     For a PostgreSQL warehouse this is its working copy (warehouse/postgres.py), restored from
-    PostgreSQL first when it is missing or older, started afresh when PostgreSQL was emptied.
+    PostgreSQL first when it is missing or older, started afresh when PostgreSQL was emptied
+    (a round trip to PostgreSQL: `check_working_copy=False` where the run has just done it).
     """
     target = str(target)
     path = local_file(target)
-    if is_postgres(target) and not read_only:
+    if is_postgres(target) and not read_only and check_working_copy:
         from warehouse.postgres import prepare_working_copy
 
         prepare_working_copy(target, path)
