@@ -195,6 +195,22 @@ class _RowRuleExpectation(ColumnMapExpectation):
         runtime["result_format"] = parse_result_format(runtime["result_format"])
         return runtime
 
+    def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None, **kwargs):
+        """GX's dependencies, without the sample of unexpected values when none is asked for.
+
+        Why: BASIC asks for `partial_unexpected_count` sample values, and GX fetches that metric
+        with its own query per expectation even when the count is 0 (the hub's setting: the
+        failing rows go to the quarantine by SQL). Those 16 queries were two thirds of the time
+        of validating a 10,000-row case batch; the counts come from the one aggregate query.
+        """
+        deps = super().get_validation_dependencies(
+            execution_engine=execution_engine, runtime_configuration=runtime_configuration, **kwargs
+        )
+        sample = f"{self.map_metric}.unexpected_values"
+        if deps.result_format.get("partial_unexpected_count") == 0 and deps.get_metric_configuration(sample):
+            deps.remove_metric_configuration(sample)
+        return deps
+
     def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         out = super()._validate(metrics, runtime_configuration, execution_engine)
         unexpected = metrics.get(f"{self.map_metric}.unexpected_count") or 0
