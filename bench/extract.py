@@ -175,6 +175,7 @@ def child_pandas_read_sql(pg: str, out: Path) -> int:
     import pandas as pd
     import sqlalchemy as sa
 
+    out.unlink(missing_ok=True)  # a fresh table in every round
     t0 = time.perf_counter()
     engine = sa.create_engine(pg.replace("postgresql://", "postgresql+psycopg://"))
     db = duckdb.connect(str(out))
@@ -206,6 +207,9 @@ def child_dlt_fast(pg: str, out: Path) -> int:
         backend = "pyarrow"
     os.environ["DLT_DATA_DIR"] = str(out.parent / "dlt_data")
     os.environ["DLT_PIPELINE_DIR"] = str(out.parent / "dlt_pipelines")
+    # A fresh destination and pipeline state in every round (else a second round appends).
+    out.unlink(missing_ok=True)
+    shutil.rmtree(out.parent / "dlt_pipelines", ignore_errors=True)
     t0 = time.perf_counter()
     table = sql_table(credentials=pg.replace("postgresql://", "postgresql+psycopg://") if backend == "pyarrow"
                       else pg, table=TABLE, backend=backend, chunk_size=100_000)
@@ -305,11 +309,68 @@ def change_one_percent(pg: str, rows: int) -> int:
         return cur.rowcount
 
 
+def _line(method: str, r: dict) -> str:
+    if "skipped" in r:
+        return f"{method:<16} skipped: {r['skipped']}"
+    work = f"{r['work_seconds']:8.2f}" if "work_seconds" in r else "       -"
+    rate = f"{r['rows_per_s']:>10,}" if r.get("rows_per_s") else "         -"
+    spread = ""
+    if len(r.get("work_seconds_runs", [])) > 1:
+        spread = f"   (runs {', '.join(f'{w:.2f}' for w in r['work_seconds_runs'])})"
+    return (f"{method:<16} work {work} s   process {r['process_seconds']:8.2f} s   {rate} rows/s"
+            f"   peak {r['peak_rss_mb']:8.1f} MB" + (f"   ERROR {r.get('error')}" if r.get("exit_code") else "") + spread)
+
+
+def _median_run(rs: list[dict]) -> dict:
+    """The run with the median work time (the lower middle of an even count), with every run's
+    work time beside it; a skipped method stays skipped."""
+    timed = [r for r in rs if "work_seconds" in r]
+    if not timed:
+        return rs[-1]
+    ordered = sorted(timed, key=lambda r: r["work_seconds"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    if len(rs) > 1:
+        chosen["work_seconds_runs"] = [r["work_seconds"] for r in timed]
+        chosen["peak_rss_mb_max"] = max(r["peak_rss_mb"] for r in rs)
+    return chosen
+
+
+# The issue's bars ("Done when"), on work_seconds: (label, numerator, denominator, limit, at most).
+BARS = (
+    ("hub_full ≤ 5 × copy_binary", "hub_full", "copy_binary", 5.0, True),
+    ("pandas_read_sql ≥ 1.5 × hub_full", "pandas_read_sql", "hub_full", 1.5, False),
+    ("hub_full ≤ 1.25 × dlt_fast", "hub_full", "dlt_fast", 1.25, True),
+    ("hub_incremental ≤ 10 % of hub_full", "hub_incremental", "hub_full", 0.10, True),
+    ("hub_full_odbc ≤ 3 × hub_full", "hub_full_odbc", "hub_full", 3.0, True),
+)
+RSS_LIMIT_MB = 1536
+
+
+def bars(results: dict) -> list[str]:
+    """One line per bar the results allow to judge: the ratio, and whether it holds."""
+    lines = []
+    for label, a, b, limit, at_most in BARS:
+        ra, rb = results.get(a, {}), results.get(b, {})
+        if "work_seconds" not in ra or "work_seconds" not in rb or not rb["work_seconds"]:
+            continue
+        ratio = ra["work_seconds"] / rb["work_seconds"]
+        ok = ratio <= limit if at_most else ratio >= limit
+        lines.append(f"  {label:<38} {ratio:6.2f}   {'met' if ok else 'NOT met'}")
+    hub = {m: r for m, r in results.items() if m.startswith("hub_") and "peak_rss_mb" in r}
+    if hub:
+        peak = max(r.get("peak_rss_mb_max", r["peak_rss_mb"]) for r in hub.values())
+        lines.append(f"  {'every hub method peak RSS ≤ 1.5 GiB':<38} {peak:6.0f} MB {'met' if peak <= RSS_LIMIT_MB else 'NOT met'}")
+    return ["bars (work_seconds):", *lines] if lines else []
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", PG_DEFAULT))
     parser.add_argument("--only", help="comma-separated methods to run")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of every method, interleaved; results.json keeps each method's median run"
+                             " (this machine's speed drifts by a third within minutes)")
     parser.add_argument("--pg-warehouse", action="store_true",
                         help="also measure hub_full and hub_incremental into a PostgreSQL warehouse (a database"
                              " hub_bench_warehouse on the --pg server, dropped and created afresh)")
@@ -349,7 +410,6 @@ def main() -> int:
         shutil.copy(reference_wh, target)
         return target
 
-    results: dict[str, dict] = {}
     plan = [
         ("copy_binary", lambda: [py, me, "--child", "copy_binary", "--pg", args.pg, "--out", str(WORK / "x")]),
         ("pandas_read_sql", lambda: [py, me, "--child", "pandas_read_sql", "--pg", args.pg, "--out",
@@ -371,28 +431,35 @@ def main() -> int:
                                               pg_target]),
             ("hub_incremental_pgwarehouse", None),
         ]
-    for method, argv in plan:
-        if only and method not in only:
-            continue
-        if method in ("hub_incremental", "hub_incremental_pgwarehouse"):
-            target = str(WORK / "hub.duckdb") if method == "hub_incremental" else pg_target
-            if method == "hub_incremental" and not (WORK / "hub.duckdb").exists():
+    runs: dict[str, list[dict]] = {}
+    for round_no in range(1, args.repeat + 1):
+        if args.repeat > 1:
+            print(f"round {round_no} of {args.repeat}", flush=True)
+        for method, argv in plan:
+            if only and method not in only:
                 continue
-            changed = change_one_percent(args.pg, args.rows)
-            argv = lambda target=target: [py, me, "--child", "hub", "--sources", str(sql_sources),  # noqa: E731
-                                          "--out", target]
-            print(f"  changed {changed:,} rows for {method}", flush=True)
-        results[method] = measure(method, argv())
-        r = results[method]
-        if "skipped" in r:
-            print(f"{method:<16} skipped: {r['skipped']}", flush=True)
-            continue
-        work = f"{r['work_seconds']:8.2f}" if "work_seconds" in r else "       -"
-        rate = f"{r['rows_per_s']:>10,}" if r.get("rows_per_s") else "         -"
-        print(f"{method:<16} work {work} s   process {r['process_seconds']:8.2f} s   {rate} rows/s"
-              f"   peak {r['peak_rss_mb']:8.1f} MB" + (f"   ERROR {r.get('error')}" if r.get("exit_code") else ""),
-              flush=True)
-    results["_meta"] = {"rows": args.rows, "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+            if method in ("hub_incremental", "hub_incremental_pgwarehouse"):
+                target = str(WORK / "hub.duckdb") if method == "hub_incremental" else pg_target
+                if method == "hub_incremental" and not (WORK / "hub.duckdb").exists():
+                    continue
+                changed = change_one_percent(args.pg, args.rows)
+                argv = lambda target=target: [py, me, "--child", "hub", "--sources", str(sql_sources),  # noqa: E731
+                                              "--out", target]
+                print(f"  changed {changed:,} rows for {method}", flush=True)
+            elif method == "hub_full_pgwarehouse" and round_no > 1:
+                pg_target = fresh_pg_warehouse(args.pg)
+            r = measure(method, argv())
+            runs.setdefault(method, []).append(r)
+            print(_line(method, r), flush=True)
+    results: dict[str, dict] = {method: _median_run(rs) for method, rs in runs.items()}
+    if args.repeat > 1:
+        print(f"median of {args.repeat} rounds (by work_seconds; process_seconds and peak_rss_mb of that run):")
+        for method, r in results.items():
+            print(_line(method, r), flush=True)
+    for line in bars(results):
+        print(line)
+    results["_meta"] = {"rows": args.rows, "cpus": os.cpu_count(), "rounds": args.repeat,
+                        "when": time.strftime("%Y-%m-%d %H:%M:%S")}
     (HERE / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {HERE / 'results.json'}")
     return 0
