@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -126,7 +127,7 @@ def _raw_column_types(con, table: str) -> dict[str, str]:
     return {c: t for c, t in rows if c not in RAW_LINEAGE}
 
 
-def _ensure_raw_table(con, table: str, incoming: pa.Schema) -> dict[str, str]:
+def _ensure_raw_table(con, table: str, incoming: pa.Schema, described: dict[str, str]) -> dict[str, str]:
     """Create or widen the raw table for a chunk; returns its source columns' types.
 
     A column keeps the type the source gave it: text, or the integers, dates and timestamps a
@@ -134,10 +135,6 @@ def _ensure_raw_table(con, table: str, incoming: pa.Schema) -> dict[str, str]:
     later chunk whose type differs (the engine fell back to text, the source column changed)
     turns the raw column into text, its earlier values rendered as connectors.text renders them.
     """
-    described = {
-        name: "VARCHAR" if sql_type == "NULL" else sql_type
-        for name, sql_type, *_ in con.execute("DESCRIBE SELECT * FROM hub_incoming").fetchall()
-    }
     cols = ", ".join(f"{quote_ident(c)} {described[c]}" for c in incoming.names)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {table} (_row_no BIGINT NOT NULL, {cols}, _source VARCHAR NOT NULL,"
@@ -267,16 +264,9 @@ def prefetched(batches: Iterable[pa.RecordBatch], max_bytes: int) -> Iterator[pa
         worker.join()
 
 
-def _copy_in(con, rows: pa.Table, name: str) -> None:
-    """The chunk as a TEMP table `name`, copied into DuckDB's own memory.
-
-    Why not `con.register`: inside an open transaction DuckDB keeps a registered Arrow table alive
-    until the transaction ends, even after `unregister`, so a batch's every chunk stayed in memory
-    (a 3-million-row load peaked at 1.9 GB). A TEMP table is DuckDB's: within its memory limit,
-    and spilled to disk beyond it.
-    """
-    relation = con.from_arrow(rows)
-    relation.query("hub_arrow_chunk", f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM hub_arrow_chunk")
+def _constant(value, n: int, type_: pa.DataType) -> pa.Array:
+    """A column holding one value n times, stored once (dictionary-encoded)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int8)), pa.array([value], type_))
 
 
 # Rows gathered before one INSERT into raw and the stage: DuckDB works best on large inserts (a
@@ -292,13 +282,14 @@ def _land(
     batches: Iterable[pa.RecordBatch],
     batch_id: str,
     loaded_at,
-    stage: Callable[[str, bool, set[str]], None] | None = None,
+    stage: Callable[[str, bool, set[str], dict], None] | None = None,
 ) -> int:
     """Append the source rows to raw as they came, numbering them within the batch.
 
     `stage` receives each landed chunk as a relation shaped like raw (whether it is the batch's
-    first, and which columns hold date or timestamp values rather than text) and normalises it at
-    once: DuckDB works on one chunk while the prefetch thread extracts the next.
+    first, which columns hold date or timestamp values rather than text, and the relation's
+    parameters) and normalises it at once: DuckDB works on one chunk while the prefetch thread
+    extracts the next.
     """
     table = raw_table(stream)
     needed = stream.source_columns()
@@ -315,35 +306,55 @@ def _land(
         rows = pa.Table.from_batches(pending)
         pending.clear()
         source_schema = rows.schema
+        count = rows.num_rows
         cols = ", ".join(quote_ident(c) for c in source_schema.names)
-        # The stage reads dates and timestamps as values, every other column as text (the cursor
-        # too: its text is kept in core.license_record._cursor, rendered as the text path does).
-        temporal = {f.name for f in source_schema if _is_wall_clock(f.type) and f.name != stream.cursor}
-        for_stage = ", ".join(
-            quote_ident(f.name) if f.name in temporal else f"{_as_text(quote_ident(f.name), f.type)} AS {quote_ident(f.name)}"
-            for f in source_schema
-        )
-        chunk = f"(SELECT _row_no, _source_key, {for_stage} FROM hub_incoming)"
-        rows = rows.append_column("_row_no", pa.array(range(n + 1, n + 1 + rows.num_rows), pa.int64()))
+        rows = rows.append_column("_row_no", pa.array(range(n + 1, n + 1 + count), pa.int64()))
         rows = rows.append_column("_source_key", _source_key(rows, stream.key))
-        _copy_in(con, rows, "hub_incoming")
+        # The lineage values travel as columns: a relation's query takes no parameters.
+        rows = rows.append_column("_source", _constant(stream.qualified_name, count, pa.string()))
+        rows = rows.append_column("_batch_id", _constant(batch_id, count, pa.string()))
+        rows = rows.append_column("_loaded_at", _constant(loaded_at, count, pa.timestamp("us")))
+        # A relation over the chunk, not `con.register`: inside an open transaction DuckDB keeps a
+        # registered Arrow table alive until the transaction ends, even after `unregister`, so a
+        # batch's every chunk stayed in memory (a 3-million-row load peaked at 1.9 GB).
+        incoming = con.from_arrow(rows)
         if source_schema != landed_schema:
-            raw_types = _ensure_raw_table(con, table, source_schema)
+            described = {
+                name: "VARCHAR" if sql_type == "NULL" else sql_type
+                for name, sql_type, *_ in incoming.query("hub_incoming", "DESCRIBE SELECT * FROM hub_incoming").fetchall()
+            }
+            raw_types = _ensure_raw_table(con, table, source_schema, described)
             landed_schema = source_schema
         # Typed source columns land typed where raw keeps them typed, else as text.
         landed = ", ".join(
             _as_text(quote_ident(f.name), f.type) if raw_types[f.name] == "VARCHAR" else quote_ident(f.name)
             for f in source_schema
         )
-        con.execute(
+        incoming.query(
+            "hub_incoming",
             f"INSERT INTO {table} (_row_no, {cols}, _source, _source_key, _batch_id, _loaded_at)"
-            f" SELECT _row_no, {landed}, $source, _source_key, $batch, $at FROM hub_incoming",
-            {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at},
+            f" SELECT _row_no, {landed}, _source, _source_key, _batch_id, _loaded_at FROM hub_incoming",
         )
+        del incoming
         if stage is not None:
-            stage(chunk, n == 0, temporal)
-        con.execute("DROP TABLE hub_incoming")
-        n += rows.num_rows
+            # The stage reads the chunk back from raw (it is DuckDB's now): dates and timestamps
+            # as values, every other column as text (the cursor too: its text is kept in
+            # core.license_record._cursor, rendered as the text path does).
+            temporal = {
+                f.name for f in source_schema
+                if _is_wall_clock(f.type) and raw_types[f.name] != "VARCHAR" and f.name != stream.cursor
+            }
+            for_stage = ", ".join(
+                quote_ident(f.name) if f.name in temporal or raw_types[f.name] == "VARCHAR"
+                else f"{_as_text(quote_ident(f.name), f.type)} AS {quote_ident(f.name)}"
+                for f in source_schema
+            )
+            chunk = (
+                f"(SELECT _row_no, _source_key, {for_stage} FROM {table}"
+                " WHERE _batch_id = $chunk_batch AND _row_no BETWEEN $chunk_first AND $chunk_last)"
+            )
+            stage(chunk, n == 0, temporal, {"chunk_batch": batch_id, "chunk_first": n + 1, "chunk_last": n + count})
+        n += count
 
     for rb in batches:
         if rb.num_rows == 0:
@@ -562,9 +573,10 @@ def load_batch(
     result = BatchResult(stream=stream.qualified_name, batch_id=batch_id, file=file.path if file else None)
     clock = _Clock(result.seconds)
 
-    def stage(chunk: str, first: bool, typed: set[str]) -> None:
+    def stage(chunk: str, first: bool, typed: set[str], chunk_params: dict) -> None:
         p = Params()
         sql = stage_select(stream, entity, chunk, p, typed)
+        p.values.update(chunk_params)
         if first:
             con.execute("CREATE OR REPLACE TEMP TABLE hub_stage_rows AS " + sql, p.values)
             con.execute(f"CREATE OR REPLACE TEMP VIEW hub_stage AS {with_stage_aliases(entity, 'hub_stage_rows')}")
