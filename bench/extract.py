@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -347,15 +348,24 @@ RSS_LIMIT_MB = 1536
 
 
 def bars(results: dict) -> list[str]:
-    """One line per bar the results allow to judge: the ratio, and whether it holds."""
+    """One line per bar the results allow to judge: the ratio, and whether it holds.
+
+    With several rounds the ratio is the median of the rounds' own ratios (both methods measured
+    minutes apart, so a drift of the machine touches both), each round's beside it; the ratio of
+    two medians could pair a fast moment of one method with a slow one of the other."""
     lines = []
     for label, a, b, limit, at_most in BARS:
         ra, rb = results.get(a, {}), results.get(b, {})
         if "work_seconds" not in ra or "work_seconds" not in rb or not rb["work_seconds"]:
             continue
-        ratio = ra["work_seconds"] / rb["work_seconds"]
+        per_round = [x / y for x, y in zip(ra.get("work_seconds_runs", []), rb.get("work_seconds_runs", [])) if y]
+        if len(per_round) > 1 and len(per_round) == len(ra["work_seconds_runs"]) == len(rb["work_seconds_runs"]):
+            ratio = statistics.median(per_round)
+            rounds = f"   (rounds {', '.join(f'{r:.2f}' for r in per_round)})"
+        else:
+            ratio, rounds = ra["work_seconds"] / rb["work_seconds"], ""
         ok = ratio <= limit if at_most else ratio >= limit
-        lines.append(f"  {label:<38} {ratio:6.2f}   {'met' if ok else 'NOT met'}")
+        lines.append(f"  {label:<38} {ratio:6.2f}   {'met' if ok else 'NOT met'}{rounds}")
     hub = {m: r for m, r in results.items() if m.startswith("hub_") and "peak_rss_mb" in r}
     if hub:
         peak = max(r.get("peak_rss_mb_max", r["peak_rss_mb"]) for r in hub.values())
