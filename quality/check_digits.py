@@ -3,9 +3,10 @@
 The row rules test every party code of every batch; written as SQL, the 17 weighted terms of a
 check character cost DuckDB about 0.3 µs a row (0.3–0.5 s per million codes, the dearest part of
 a case batch's validation). These functions take a whole Arrow vector at once and do the same
-arithmetic in numpy (a vector of 2,048 codes in 0.15–0.25 ms); `warehouse.connection` registers them on every warehouse connection as
-`hub_uscc_check_ok` and `hub_resident_id_ok`, and `quality.row_rules` calls them after its shape
-patterns. A value that is NULL or not 18 bytes long is never valid.
+arithmetic in numpy (a vector of 2,048 codes in 0.15–0.25 ms); `warehouse.connection` registers
+them on every warehouse connection as `hub_uscc_check_ok` and `hub_resident_id_ok`, and
+`quality.row_rules` calls them after its shape patterns. A value that is NULL or not 18 bytes
+long is never valid.
 """
 
 from __future__ import annotations

@@ -127,24 +127,25 @@ def _raw_column_types(con, table: str) -> dict[str, str]:
     return {c: t for c, t in rows if c not in RAW_LINEAGE}
 
 
-def _ensure_raw_table(con, table: str, incoming: pa.Schema, described: dict[str, str]) -> dict[str, str]:
-    """Create or widen the raw table for a chunk; returns its source columns' types.
+def _ensure_raw_table(con, table: str, incoming: dict[str, str]) -> dict[str, str]:
+    """Create or widen the raw table for a chunk (`incoming`: its source columns' DuckDB types, in
+    order); returns the raw table's source columns' types.
 
     A column keeps the type the source gave it: text, or the integers, dates and timestamps a
     bulk reader passes typed (writing them as they came costs half of casting them to text). A
     later chunk whose type differs (the engine fell back to text, the source column changed)
     turns the raw column into text, its earlier values rendered as connectors.text renders them.
     """
-    cols = ", ".join(f"{quote_ident(c)} {described[c]}" for c in incoming.names)
+    cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in incoming.items())
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {table} (_row_no BIGINT NOT NULL, {cols}, _source VARCHAR NOT NULL,"
         " _source_key VARCHAR, _batch_id VARCHAR NOT NULL, _loaded_at TIMESTAMP NOT NULL)"
     )
     have = _raw_column_types(con, table)
-    for c in incoming.names:
+    for c, t in incoming.items():
         if c not in have:
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} {described[c]}")
-        elif have[c] not in ("VARCHAR", described[c]):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote_ident(c)} {t}")
+        elif have[c] not in ("VARCHAR", t):
             as_text = _as_text(quote_ident(c), _arrow_type_of(have[c]))
             con.execute(f"ALTER TABLE {table} ALTER {quote_ident(c)} SET DATA TYPE VARCHAR USING {as_text}")
     return _raw_column_types(con, table)
@@ -319,11 +320,10 @@ def _land(
         # batch's every chunk stayed in memory (a 3-million-row load peaked at 1.9 GB).
         incoming = con.from_arrow(rows)
         if source_schema != landed_schema:
-            described = {
-                name: "VARCHAR" if sql_type == "NULL" else sql_type
-                for name, sql_type, *_ in incoming.query("hub_incoming", "DESCRIBE SELECT * FROM hub_incoming").fetchall()
-            }
-            raw_types = _ensure_raw_table(con, table, source_schema, described)
+            described = incoming.query("hub_incoming", f"DESCRIBE SELECT {cols} FROM hub_incoming").fetchall()
+            raw_types = _ensure_raw_table(
+                con, table, {name: "VARCHAR" if sql_type == "NULL" else sql_type for name, sql_type, *_ in described}
+            )
             landed_schema = source_schema
         # Typed source columns land typed where raw keeps them typed, else as text.
         landed = ", ".join(
