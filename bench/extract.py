@@ -242,7 +242,8 @@ def child_hub(sources: Path, warehouse: str) -> int:
                       "loaded": meta.get("loaded"), "quarantined": meta.get("quarantined"),
                       "run_seconds": summary.seconds, "success": summary.success,
                       "published_seconds": summary.published.get("seconds"),
-                      "failures": summary.failures[:3], "seconds_per_step": meta.get("seconds_per_step")}))
+                      "failures": summary.failures[:3], "seconds_per_step": meta.get("seconds_per_step"),
+                      "seconds_per_dagster_step": summary.step_seconds}))
     return 0 if summary.success else 1
 
 
@@ -278,7 +279,7 @@ def measure(method: str, argv: list[str], *, cwd: Path = ROOT) -> dict:
         result["rows"] = rows
         result["rows_per_s"] = round(rows / child["work_seconds"]) if child["work_seconds"] and rows else None
         for key in ("loaded", "quarantined", "backend", "success", "failures", "run_seconds", "seconds_per_step",
-                    "published_seconds"):
+                    "seconds_per_dagster_step", "published_seconds"):
             if key in child:
                 result[key] = child[key]
     if proc.returncode != 0:

@@ -24,6 +24,7 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0  # the whole call, Dagster's run set-up included
     work_seconds: float = 0.0  # first step started → last step finished
+    step_seconds: dict[str, float] = field(default_factory=dict)  # Dagster step → start to end, in run order
     scope: str = "all"  # run_plan.ALL or run_plan.CHANGED
     reason: str = ""  # why that scope
     not_run: list[str] = field(default_factory=list)  # streams left out: nothing new
@@ -131,15 +132,17 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         steps = [
-            (entry.dagster_event.event_type, entry.timestamp)
+            (entry.dagster_event.event_type, entry.step_key, entry.timestamp)
             for entry in instance.all_logs(result.run_id)
             if entry.dagster_event is not None
         ]
     summary = RunSummary(success=result.success, scope=plan.scope, reason=plan.reason, not_run=plan.left_out(config))
-    starts = [t for kind, t in steps if kind == dg.DagsterEventType.STEP_START]
-    ends = [t for kind, t in steps if kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)]
+    starts = {step: t for kind, step, t in steps if kind == dg.DagsterEventType.STEP_START}
+    ends = {step: t for kind, step, t in steps
+            if kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)}
     if starts and ends:
-        summary.work_seconds = max(ends) - min(starts)
+        summary.work_seconds = max(ends.values()) - min(starts.values())
+    summary.step_seconds = {step: round(ends[step] - t, 3) for step, t in starts.items() if step in ends}
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.event_specific_data.materialization
