@@ -146,6 +146,22 @@ def _buffer_results(engine: SqlAlchemyExecutionEngine) -> None:
     engine._hub_buffered_results = True  # type: ignore[attr-defined]
 
 
+def _keep_objects(store) -> None:
+    """Make this in-memory store keep the objects it is given instead of their JSON.
+
+    Why: the ephemeral context's validation results store lives in this process only and feeds
+    nothing but `build_data_docs`, which sets the latest result of every entity and then has
+    GX's site builder read each back (the index shows every entity's outcome). GX serialises
+    each result to a JSON string on `set` and parses it on every `get`: a third of an hourly
+    run's Data Docs build, for a round trip that returns what was put in.
+
+    Scope: this store instance only (instance attributes), so other GX stores keep GX's own
+    behaviour.
+    """
+    store.serialize = lambda value: value  # type: ignore[method-assign]
+    store.deserialize = lambda value: value  # type: ignore[method-assign]
+
+
 # --- the process-wide context ---------------------------------------------------------------------
 
 
@@ -159,6 +175,7 @@ class _Hub:
             progress_bars=ProgressBarsConfig(globally=False),
         )
         self.context = gx.get_context(mode="ephemeral", project_config=config)
+        _keep_objects(self.context.validation_results_store)
         self.datasource = None
         self.suites: dict[str, gx.ExpectationSuite] = {}
 
