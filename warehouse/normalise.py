@@ -36,8 +36,26 @@ def stage_column(field: str) -> str:
     return f"s__{field}"
 
 
-def _source_text(spec: FieldSpec | None, p: Params, typed: Collection[str] = ()) -> str:
-    """The cleaned source text of a field: NFKC, trimmed, '' → NULL, default applied."""
+def _normal_text(column: str) -> str:
+    """A source column as text in Unicode NFKC (the first layer of the stage, once per column).
+
+    NFKC only where a value has a character outside the ranges NFKC leaves alone (ASCII, CJK
+    unified ideographs, 、。·): names in plain Chinese skip the Python function, while full-width
+    forms, the ideographic space and compatibility characters still go through it. ASCII (as many
+    bytes as characters) is decided first, without the pattern.
+    """
+    col = f"CAST({quote_ident(column)} AS VARCHAR)"
+    return (
+        f"CASE WHEN strlen({col}) = length({col}) THEN {col}"
+        f" WHEN regexp_matches({col}, '{NFKC_SUSPECT}') THEN hub_nfkc({col}) ELSE {col} END"
+    )
+
+
+def _source_text(spec: FieldSpec | None, p: Params, typed: Collection[str], normal: dict[str, str]) -> str:
+    """The cleaned source text of a field: NFKC, trimmed, '' → NULL, default applied.
+
+    `normal` maps each text source column to the name under which the layer below holds its
+    NFKC text (`_normal_text`)."""
     if spec is None:
         return "CAST(NULL AS VARCHAR)"
     if spec.value is not None:
@@ -45,15 +63,7 @@ def _source_text(spec: FieldSpec | None, p: Params, typed: Collection[str] = ())
     col = f"CAST({quote_ident(spec.column)} AS VARCHAR)"
     if spec.column in typed:  # a date or timestamp value: its text needs no cleaning
         return col if spec.default is None else f"COALESCE({col}, {p(spec.default)})"
-    # NFKC only where a value has a character outside the ranges NFKC leaves alone (ASCII, CJK
-    # unified ideographs, 、。·): names in plain Chinese skip the Python function, while
-    # full-width forms, the ideographic space and compatibility characters still go through it.
-    # ASCII (as many bytes as characters) is decided first, without the pattern.
-    normal = (
-        f"CASE WHEN strlen({col}) = length({col}) THEN {col}"
-        f" WHEN regexp_matches({col}, '{NFKC_SUSPECT}') THEN hub_nfkc({col}) ELSE {col} END"
-    )
-    text = f"NULLIF({_trimmed(normal)}, '')"
+    text = f"NULLIF({_trimmed(normal[spec.column])}, '')"
     if spec.default is not None:
         text = f"COALESCE({text}, {p(spec.default)})"
     return text
@@ -224,10 +234,18 @@ def stage_select(stream: StreamConfig, entity: Entity, rows: str, p: Params,
     columns as text, or as DATE / TIMESTAMP values for the columns named in `typed`), without the
     `with_stage_aliases` columns: the loader stages each chunk as it lands, while the next one is
     extracted, and adds the aliases in a view."""
+    # Layer 1 (`landed`): each source column a text field reads, in NFKC, once; layer 2 (`src`)
+    # trims it and applies defaults. Written in one layer, every column's NFKC expression stood
+    # four times inside its trimming and DuckDB bound and deduplicated them all again for each
+    # batch: 35 ms of planning, more than a 10,000-row batch takes to run.
+    text_columns = sorted({spec.column for field in entity.columns
+                           if (spec := stream.fields.get(field)) is not None and spec.value is None
+                           and spec.column is not None and spec.column not in typed})
+    normal = {c: f"hub_n{i}" for i, c in enumerate(text_columns)}
     texts, parts, outs = [], [], []
     for field in entity.columns:
         spec = stream.fields.get(field)
-        texts.append(f"{_source_text(spec, p, typed)} AS {stage_column(field)}")
+        texts.append(f"{_source_text(spec, p, typed, normal)} AS {stage_column(field)}")
     kept = [stage_column(f) for f, column in entity.columns.items() if column.kind in KEEPS_SOURCE_TEXT]
     for field, column in entity.columns.items():
         spec = stream.fields.get(field)
@@ -244,10 +262,14 @@ def stage_select(stream: StreamConfig, entity: Entity, rows: str, p: Params,
     # Date and timestamp values pass through to the canonical expressions that take them as they are.
     values = "".join(f", {quote_ident(c)}" for c in sorted(typed) if any(
         spec.column == c for spec in stream.fields.values()))
+    normalised = "".join(f", {_normal_text(c)} AS {alias}" for c, alias in normal.items())
     sql = f"""
-WITH src AS (
-  SELECT _row_no, _source_key, {cursor_text} AS _cursor, {', '.join(texts)}{values}
+WITH landed AS (
+  SELECT _row_no, _source_key, {cursor_text} AS _cursor{normalised}{values}
   FROM {rows} AS landed
+), src AS (
+  SELECT _row_no, _source_key, _cursor, {', '.join(texts)}{values}
+  FROM landed
 ), parts AS (
   SELECT *{''.join(', ' + x for x in parts)} FROM src
 )
