@@ -236,6 +236,27 @@ def hub_context() -> _Hub:
 # --- validation ------------------------------------------------------------------------------------
 
 
+def prepare(con: duckdb.DuckDBPyConnection, entity_name: str) -> None:
+    """Build, ahead of a validation, what the first one in a process would build: the context,
+    the entity's suite and the datasource (whose engine's first connection runs the dialect's
+    set-up queries on `con`).
+
+    Why: these took 0.15–0.19 s of a 10,000-row batch's 0.33 s validation; `pipelines.extract`
+    calls this in a thread while the source is read. `con` must be a connection of its own (a
+    cursor of the warehouse connection, not the connection itself, which the loader uses
+    meanwhile); it only reads. The validation waits for this to finish (the context's lock).
+    """
+    hub = hub_context()
+    with hub.lock:
+        hub.borrowed._target = con
+        try:
+            hub.suite(entity_name)
+            hub.source()
+        finally:
+            hub.borrowed._target = None
+
+
+
 def _summary(entity_name: str, name: str, stage_table: str, result: ExpectationSuiteValidationResult, started) -> dict:
     rows = []
     for r in result.results:
