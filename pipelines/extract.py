@@ -191,7 +191,7 @@ def odbc_settings(config: HubConfig, source: SourceConfig) -> tuple[str | None, 
     )
 
 
-def prepare_expectations_in_background(con, entity: str) -> None:
+def prepare_expectations_in_background(con, entity: str) -> threading.Thread:
     """Import Great Expectations (about 5 s here) and build the entity's suite and datasource
     (0.15–0.2 s) in a thread while the source is read.
 
@@ -199,7 +199,8 @@ def prepare_expectations_in_background(con, entity: str) -> None:
     Python while reading a source is mostly the driver and DuckDB, so it hides behind the
     extraction instead of adding to it. The validation waits for this thread where it needs what
     the thread builds (Python's per-module import lock, the GX context's lock); an error is
-    raised there, with its traceback, when the validation does the same work itself.
+    raised there, with its traceback, when the validation does the same work itself. The caller
+    joins the thread before `con` may close (closing a connection closes its cursors).
     """
     cursor = con.cursor()  # a connection of its own: the loader uses `con` meanwhile
 
@@ -211,7 +212,9 @@ def prepare_expectations_in_background(con, entity: str) -> None:
         finally:
             cursor.close()
 
-    threading.Thread(target=load, name="hub-gx-prepare", daemon=True).start()
+    thread = threading.Thread(target=load, name="hub-gx-prepare", daemon=True)
+    thread.start()
+    return thread
 
 
 def validate_with_expectations(con, entity: str, stage: str) -> dict:
@@ -233,11 +236,14 @@ def run_stream(con, config: HubConfig, stream: StreamConfig) -> StreamResult:
     register_source(con, stream, department=source.department, label=source.label, kind=source.kind,
                     config_sha=declaration_sha(source, stream))
     result = StreamResult(stream=stream.qualified_name)
-    prepare_expectations_in_background(con, stream.entity)
     extractor = EXTRACTORS.get(source.kind)
     if extractor is None:
         raise SourceError(
             f"{config.path}: sources → {source.name}: connection kind '{source.kind}' is not available yet"
         )
-    extractor(con, config, source, stream, result)
+    preparing = prepare_expectations_in_background(con, stream.entity)
+    try:
+        extractor(con, config, source, stream, result)
+    finally:
+        preparing.join()  # done with its cursor before `con` may close (a batch's validation waited already)
     return result

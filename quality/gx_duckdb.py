@@ -256,7 +256,6 @@ def prepare(con: duckdb.DuckDBPyConnection, entity_name: str) -> None:
             hub.borrowed._target = None
 
 
-
 def _summary(entity_name: str, name: str, stage_table: str, result: ExpectationSuiteValidationResult, started) -> dict:
     rows = []
     for r in result.results:

@@ -268,6 +268,31 @@ def test_validation_leaves_the_callers_transaction_usable(with_refs):
     assert gx_counts(validate_stage(con, "license")) == EXPECTED_LICENSE
 
 
+def test_prepared_through_a_cursor_then_validated_on_the_callers_connection(with_refs, monkeypatch):
+    """`prepare` (pipelines.extract runs it in a thread while the source is read) builds the suite
+    and the datasource through a cursor of its own; the validation then runs on the caller's
+    connection, inside its transaction, once that cursor is gone. A failed preparation (here a
+    closed cursor) leaves nothing half-built: the validation builds what is missing itself."""
+    from quality import gx_duckdb
+
+    monkeypatch.setattr(gx_duckdb, "_HUB", None)  # a new process's context
+    con = with_refs
+    result = load(con, LICENSE, LICENSE_ROWS)
+    closed = con.cursor()
+    closed.close()
+    with pytest.raises(Exception):
+        gx_duckdb.prepare(closed, "license")
+    assert gx_duckdb.hub_context().datasource is None and gx_duckdb.hub_context().borrowed._target is None
+    cursor = con.cursor()
+    gx_duckdb.prepare(cursor, "license")
+    cursor.close()
+    assert gx_duckdb.hub_context().datasource is not None and "license" in gx_duckdb.hub_context().suites
+    con.execute("BEGIN TRANSACTION")
+    stage(con, LICENSE, result.batch_id)
+    assert gx_counts(validate_stage(con, "license")) == EXPECTED_LICENSE
+    con.execute("ROLLBACK")
+
+
 def test_another_connection_and_stage_name(with_refs, tmp_path):
     """The per-process context follows whichever connection and stage table it is lent."""
     from warehouse.connection import connect
