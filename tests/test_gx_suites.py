@@ -280,7 +280,7 @@ def test_prepared_through_a_cursor_then_validated_on_the_callers_connection(with
     result = load(con, LICENSE, LICENSE_ROWS)
     closed = con.cursor()
     closed.close()
-    with pytest.raises(Exception):
+    with pytest.raises(ConnectionError, match="already closed"):  # GX's TestConnectionError
         gx_duckdb.prepare(closed, "license")
     assert gx_duckdb.hub_context().datasource is None and gx_duckdb.hub_context().borrowed._target is None
     cursor = con.cursor()
