@@ -234,7 +234,7 @@ def stage_select(stream: StreamConfig, entity: Entity, rows: str, p: Params,
     columns as text, or as DATE / TIMESTAMP values for the columns named in `typed`), without the
     `with_stage_aliases` columns: the loader stages each chunk as it lands, while the next one is
     extracted, and adds the aliases in a view."""
-    # Layer 1 (`landed`): each source column a text field reads, in NFKC, once; layer 2 (`src`)
+    # Layer 1 (`nfkc`): each source column a text field reads, in NFKC, once; layer 2 (`src`)
     # trims it and applies defaults. Written in one layer, every column's NFKC expression stood
     # four times inside its trimming and DuckDB bound and deduplicated them all again for each
     # batch: 35 ms of planning, more than a 10,000-row batch takes to run.
@@ -264,12 +264,12 @@ def stage_select(stream: StreamConfig, entity: Entity, rows: str, p: Params,
         spec.column == c for spec in stream.fields.values()))
     normalised = "".join(f", {_normal_text(c)} AS {alias}" for c, alias in normal.items())
     sql = f"""
-WITH landed AS (
+WITH nfkc AS (
   SELECT _row_no, _source_key, {cursor_text} AS _cursor{normalised}{values}
   FROM {rows} AS landed
 ), src AS (
   SELECT _row_no, _source_key, _cursor, {', '.join(texts)}{values}
-  FROM landed
+  FROM nfkc
 ), parts AS (
   SELECT *{''.join(', ' + x for x in parts)} FROM src
 )
