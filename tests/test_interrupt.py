@@ -58,7 +58,7 @@ def test_killed_run_converges(tmp_path):
 
     killed = tmp_path / "killed.duckdb"
     kills = 0
-    for delay in (4.0, 7.0):  # inside the first loads, then further on
+    for delay in (2.5, 4.0, 7.0):  # creating the model, inside the first loads, then further on
         proc = hub_run(sources, killed)
         time.sleep(delay)
         if proc.poll() is None:

@@ -165,11 +165,21 @@ def create_schema(con) -> None:
     fingerprint = hashlib.sha256("\n".join(statements).encode("utf-8")).hexdigest()
     if _has_schema(con, fingerprint, set(model_tables())):
         return
-    for statement in statements:
-        con.execute(statement)
-    load_regions(con)
-    con.execute("DELETE FROM meta.schema_version")
-    con.execute("INSERT INTO meta.schema_version VALUES ($1, now()::TIMESTAMP)", [fingerprint])
+    # One transaction: a run killed while it creates the model or fills the reference data leaves
+    # the warehouse as it was, and the next run creates it whole. (Row by row in autocommit, a
+    # kill once left 62 of core.region's 116 rows, and every later batch quarantined the codes
+    # of the other 54 as unknown_region.)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for statement in statements:
+            con.execute(statement)
+        load_regions(con)
+        con.execute("DELETE FROM meta.schema_version")
+        con.execute("INSERT INTO meta.schema_version VALUES ($1, now()::TIMESTAMP)", [fingerprint])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _has_schema(con, fingerprint: str, tables: set[str]) -> bool:
@@ -186,9 +196,9 @@ def _has_schema(con, fingerprint: str, tables: set[str]) -> bool:
 
 
 def load_regions(con) -> None:
-    """Fill core.region from the GB/T 2260 list shipped with the project (idempotent)."""
-    if con.execute("SELECT count(*) FROM core.region").fetchone()[0]:
-        return
+    """Fill core.region and core.region_stat_only from the GB/T 2260 lists shipped with the
+    project, unless they hold exactly those codes already (so a warehouse left with a part of
+    them by an older version is completed). The caller holds the transaction."""
     ref = resources.files("warehouse") / "reference"
     rows = []
     with (ref / "gbt2260_150000.csv").open(encoding="utf-8") as fh:
@@ -196,7 +206,12 @@ def load_regions(con) -> None:
             code = r["code"]
             level = "region" if code == "150000" else "league" if code.endswith("00") else "banner"
             rows.append((code, r["name"], level, r["parent_code"] or None, r["level"]))
-    con.executemany("INSERT INTO core.region VALUES (?, ?, ?, ?, ?)", rows)
     with (ref / "stat_only_zones_150000.csv").open(encoding="utf-8") as fh:
         zones = [(r["code"], r["name"], r["parent_code"] or None) for r in csv.DictReader(fh)]
-    con.executemany("INSERT INTO core.region_stat_only VALUES (?, ?, ?)", zones)
+    for table, values in (("core.region", rows), ("core.region_stat_only", zones)):
+        have = {code for (code,) in con.execute(f"SELECT region_code FROM {table}").fetchall()}
+        if have == {v[0] for v in values}:
+            continue
+        con.execute(f"DELETE FROM {table}")
+        marks = ", ".join("?" * len(values[0]))
+        con.executemany(f"INSERT INTO {table} VALUES ({marks})", values)

@@ -119,7 +119,7 @@ def fill_workday_calendar(con, first: date, last: date) -> None:
         " (day DATE PRIMARY KEY, is_workday BOOLEAN NOT NULL, workday_no INTEGER NOT NULL)"
     )
     con.execute("COMMENT ON TABLE core.workday IS '国家法定工作日历（含调休）：用于承诺时限的工作日计算'")
-    have = con.execute("SELECT min(day), max(day) FROM core.workday").fetchone()
+    have = con.execute("SELECT min(day), max(day) FROM core.workday").fetchall()[0]
     if have[0] is not None and have[0] <= first and have[1] >= last:
         return
     rows, n, d = [], 0, first
@@ -135,7 +135,14 @@ def fill_workday_calendar(con, first: date, last: date) -> None:
 
     days = pa.table({"day": [r[0] for r in rows], "is_workday": [r[1] for r in rows],
                      "workday_no": pa.array([r[2] for r in rows], pa.int32())})
-    con.execute("DELETE FROM core.workday")
     con.register("hub_days", days)
-    con.execute("INSERT INTO core.workday SELECT day, is_workday, workday_no FROM hub_days")
-    con.unregister("hub_days")
+    con.execute("BEGIN TRANSACTION")  # readers see the old calendar or the new one, never none
+    try:
+        con.execute("DELETE FROM core.workday")
+        con.execute("INSERT INTO core.workday SELECT day, is_workday, workday_no FROM hub_days")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("hub_days")
