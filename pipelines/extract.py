@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from connectors.errors import SourceError
@@ -213,6 +214,27 @@ def prepare_expectations_in_background(con, entity: str) -> threading.Thread:
             cursor.close()
 
     thread = threading.Thread(target=load, name="hub-gx-prepare", daemon=True)
+    thread.start()
+    return thread
+
+
+def prepare_suites_in_background(entities: Iterable[str]) -> threading.Thread:
+    """Import Great Expectations and build the context and these entities' suites in a thread.
+
+    Why: `hub run` calls this before it imports Dagster and sets up the run (a second or more of
+    Python that needs no warehouse), so GX's import and set-up overlap them instead of the first
+    stream step's extraction only; each stream step still prepares its datasource
+    (`prepare_expectations_in_background`). Errors are left to the validation, as there.
+    """
+    names = list(entities)
+
+    def load() -> None:
+        try:
+            importlib.import_module("quality.gx_duckdb").prepare_suites(names)
+        except Exception:  # noqa: BLE001 - the validation does it again and reports the error
+            pass
+
+    thread = threading.Thread(target=load, name="hub-gx-suites", daemon=True)
     thread.start()
     return thread
 

@@ -6,6 +6,7 @@ the run before the warehouse is opened, with one message naming file, source and
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import dataclass, field
@@ -105,6 +106,10 @@ def _instance():
 def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan: RunPlan | None = None) -> RunSummary:
     """Materialise the assets and checks of `plan` (default: every one) into the warehouse `target`;
     the run is recorded in meta.last_run."""
+    from pipelines.extract import prepare_suites_in_background
+    from warehouse.model import ENTITIES
+
+    prepare_suites_in_background(ENTITIES)  # while Dagster is imported and the run set up
     import dagster as dg
 
     from pipelines.assets import PUBLICATION_KEY, planned_assets
@@ -123,6 +128,11 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
     else:  # every asset; the PostgreSQL publication only where there is something to publish
         selection = None if publish else sorted(k for k in graph.get_all_asset_keys() if k != PUBLICATION_KEY)
     begin_run(target, plan)
+    # What the imports and the set-up made lives as long as this process: out of the collector's
+    # reach, a full collection during the run scans only what the run makes (one over the ~400,000
+    # objects of Dagster and GX took 0.2–0.3 s here). Once per process (tests run many runs in one).
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
     with _instance() as instance:
         result = job.execute_in_process(
             instance=instance,

@@ -256,6 +256,15 @@ def prepare(con: duckdb.DuckDBPyConnection, entity_name: str) -> None:
             hub.borrowed._target = None
 
 
+def prepare_suites(entity_names: Iterable[str]) -> None:
+    """Build the context and these entities' suites, which need no connection: `hub run` does it
+    in a thread while Dagster sets up the run (the validations and the Data Docs index use them)."""
+    hub = hub_context()
+    with hub.lock:
+        for name in entity_names:
+            hub.suite(name)
+
+
 def _summary(entity_name: str, name: str, stage_table: str, result: ExpectationSuiteValidationResult, started) -> dict:
     rows = []
     for r in result.results:
