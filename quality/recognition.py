@@ -11,6 +11,7 @@ first detected, one that disappeared (the sources were corrected) is removed.
 
 from __future__ import annotations
 
+from warehouse.connection import transaction
 from warehouse.loading import beijing_now
 from warehouse.share import RECOGNITION_FIELDS
 
@@ -81,8 +82,7 @@ def refresh_recognition(con) -> dict[str, int]:
     """Recompute every finding into quality.recognition in one transaction; returns counts."""
     now = beijing_now()
     union = "\nUNION ALL\n".join(f"SELECT '{name}' AS finding, * FROM ({sql})" for name, sql in FINDINGS_SQL.items())
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE hub_findings AS SELECT finding, entity, key, fields, sources, detail"
             f" FROM ({union})"
@@ -100,10 +100,6 @@ def refresh_recognition(con) -> dict[str, int]:
             {"now": now},
         )
         con.execute("DROP TABLE hub_findings")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return finding_counts(con)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -94,3 +95,19 @@ def configure(con):
     for macro in MACROS:
         con.execute(macro)
     return con
+
+
+@contextmanager
+def transaction(con):
+    """BEGIN … COMMIT around the block, ROLLBACK when it raises: its writes land whole or not at
+    all, even when the process is killed half-way."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - the connection is gone; the error that matters follows
+            pass
+        raise

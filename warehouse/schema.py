@@ -10,6 +10,7 @@ import csv
 import hashlib
 from importlib import resources
 
+from warehouse.connection import transaction
 from warehouse.model import ENTITIES, Entity
 
 SCHEMAS = {
@@ -169,17 +170,12 @@ def create_schema(con) -> None:
     # the warehouse as it was, and the next run creates it whole. (Row by row in autocommit, a
     # kill once left 62 of core.region's 116 rows, and every later batch quarantined the codes
     # of the other 54 as unknown_region.)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for statement in statements:
             con.execute(statement)
         load_regions(con)
         con.execute("DELETE FROM meta.schema_version")
         con.execute("INSERT INTO meta.schema_version VALUES ($1, now()::TIMESTAMP)", [fingerprint])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _has_schema(con, fingerprint: str, tables: set[str]) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from warehouse.connection import transaction
+
 # Attributes on which two sources' records of one licence must agree (model.md `conflict`).
 RECOGNITION_FIELDS = ("holder_code", "holder_name", "valid_from", "valid_to", "status")
 
@@ -136,13 +138,9 @@ def fill_workday_calendar(con, first: date, last: date) -> None:
     days = pa.table({"day": [r[0] for r in rows], "is_workday": [r[1] for r in rows],
                      "workday_no": pa.array([r[2] for r in rows], pa.int32())})
     con.register("hub_days", days)
-    con.execute("BEGIN TRANSACTION")  # readers see the old calendar or the new one, never none
     try:
-        con.execute("DELETE FROM core.workday")
-        con.execute("INSERT INTO core.workday SELECT day, is_workday, workday_no FROM hub_days")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):  # readers see the old calendar or the new one, never none
+            con.execute("DELETE FROM core.workday")
+            con.execute("INSERT INTO core.workday SELECT day, is_workday, workday_no FROM hub_days")
     finally:
         con.unregister("hub_days")
