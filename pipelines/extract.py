@@ -192,6 +192,25 @@ def odbc_settings(config: HubConfig, source: SourceConfig) -> tuple[str | None, 
     )
 
 
+def _in_background(name: str, work) -> threading.Thread:
+    """Run `work` in a daemon thread; an error there is left to the validation, which does the
+    same work itself when it needs it and reports the error with its traceback."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001 - see above
+            pass
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def _gx():
+    return importlib.import_module("quality.gx_duckdb")  # GX: seconds to import, so only here
+
+
 def prepare_expectations_in_background(con, entity: str) -> threading.Thread:
     """Import Great Expectations (about 5 s here) and build the entity's suite and datasource
     (0.15–0.2 s) in a thread while the source is read.
@@ -199,23 +218,18 @@ def prepare_expectations_in_background(con, entity: str) -> threading.Thread:
     Why: a batch's validation is the first use of GX in a `hub run`, and that work is mostly
     Python while reading a source is mostly the driver and DuckDB, so it hides behind the
     extraction instead of adding to it. The validation waits for this thread where it needs what
-    the thread builds (Python's per-module import lock, the GX context's lock); an error is
-    raised there, with its traceback, when the validation does the same work itself. The caller
-    joins the thread before `con` may close (closing a connection closes its cursors).
+    the thread builds (Python's per-module import lock, the GX context's lock). The caller joins
+    the thread before `con` may close (closing a connection closes its cursors).
     """
     cursor = con.cursor()  # a connection of its own: the loader uses `con` meanwhile
 
-    def load() -> None:
+    def work() -> None:
         try:
-            importlib.import_module("quality.gx_duckdb").prepare(cursor, entity)
-        except Exception:  # noqa: BLE001 - the validation does it again and reports the error
-            pass
+            _gx().prepare(cursor, entity)
         finally:
             cursor.close()
 
-    thread = threading.Thread(target=load, name="hub-gx-prepare", daemon=True)
-    thread.start()
-    return thread
+    return _in_background("hub-gx-prepare", work)
 
 
 def prepare_suites_in_background(entities: Iterable[str]) -> threading.Thread:
@@ -224,19 +238,10 @@ def prepare_suites_in_background(entities: Iterable[str]) -> threading.Thread:
     Why: `hub run` calls this before it imports Dagster and sets up the run (a second or more of
     Python that needs no warehouse), so GX's import and set-up overlap them instead of the first
     stream step's extraction only; each stream step still prepares its datasource
-    (`prepare_expectations_in_background`). Errors are left to the validation, as there.
+    (`prepare_expectations_in_background`).
     """
     names = list(entities)
-
-    def load() -> None:
-        try:
-            importlib.import_module("quality.gx_duckdb").prepare_suites(names)
-        except Exception:  # noqa: BLE001 - the validation does it again and reports the error
-            pass
-
-    thread = threading.Thread(target=load, name="hub-gx-suites", daemon=True)
-    thread.start()
-    return thread
+    return _in_background("hub-gx-suites", lambda: _gx().prepare_suites(names))
 
 
 def validate_with_expectations(con, entity: str, stage: str) -> dict:
