@@ -13,6 +13,20 @@ from warehouse.schema import create_schema
 # DuckDB's single-writer lock.
 WAREHOUSE_RUN_TAGS = {"hub/warehouse": "writer"}
 
+_lent: dict[str, object] = {}  # target → the connection `hub run` holds open for its whole run
+
+
+@contextmanager
+def lend_connection(target: str, con):
+    """Let the steps of a run in this process use `con`, the connection `hub run` opened on
+    `target` to record the run's start and will record its end with: one warehouse opening per
+    run instead of three (each open reads the catalogue, each close checkpoints the file)."""
+    _lent[target] = con
+    try:
+        yield con
+    finally:
+        _lent.pop(target, None)
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """The hub's warehouse (HUB_WAREHOUSE): a DuckDB file path, or a postgresql:// URL whose local working
@@ -27,21 +41,24 @@ class WarehouseResource(dg.ConfigurableResource):
     target: str
     _in_run = PrivateAttr(default=False)
     _con = PrivateAttr(default=None)
+    _owned = PrivateAttr(default=False)  # opened here (closed at teardown), not lent by `hub run`
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._in_run = True
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._con is not None:
+        if self._con is not None and self._owned:
             self._con.close()
-            self._con = None
+        self._con = None
         self._in_run = False
 
     @contextmanager
     def connection(self):
         if self._in_run:
             if self._con is None:
-                self._con = connect(self.target)
+                lent = _lent.get(self.target)
+                self._owned = lent is None
+                self._con = connect(self.target) if lent is None else lent
                 create_schema(self._con)
             yield self._con
             return

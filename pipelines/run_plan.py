@@ -29,7 +29,7 @@ from pathlib import Path
 
 from connectors.errors import SourceError
 from pipelines.config import ConfigError, HubConfig, StreamConfig, declaration_sha, resolve_env
-from warehouse.connection import connect, is_postgres, local_file
+from warehouse.connection import connect, is_postgres, local_file, transaction
 from warehouse.loading import beijing_now, loaded_files, watermark
 
 ALL = "all"
@@ -159,30 +159,21 @@ def _may_have_new_rows(con, config: HubConfig, stream: StreamConfig) -> bool:
     return True
 
 
-def begin_run(target: str, plan: RunPlan) -> None:
+def begin_run(con, plan: RunPlan) -> None:
     """Record the run before it starts: one that never finishes leaves `success` empty."""
     from warehouse.schema import create_schema
 
-    con = connect(target)
-    try:
-        if not _has_last_run_table(con):
-            create_schema(con)
-        con.execute("BEGIN")
+    if not _has_last_run_table(con):
+        create_schema(con)
+    with transaction(con):
         con.execute("DELETE FROM meta.last_run")  # one row: a run that changes nothing adds no row
         con.execute(
             "INSERT INTO meta.last_run (run_id, started_at, scope, reason, streams, hub_version)"
             " VALUES ($1, $2, $3, $4, $5, $6)",
             [plan.run_id, beijing_now(), plan.scope, plan.reason, ", ".join(plan.streams), hub_version()],
         )
-        con.execute("COMMIT")
-    finally:
-        con.close()
 
 
-def finish_run(target: str, plan: RunPlan, success: bool) -> None:
-    con = connect(target, check_working_copy=False)  # (begin_run and the run checked it)
-    try:
-        con.execute("UPDATE meta.last_run SET finished_at = $1, success = $2 WHERE run_id = $3",
-                    [beijing_now(), success, plan.run_id])
-    finally:
-        con.close()
+def finish_run(con, plan: RunPlan, success: bool) -> None:
+    con.execute("UPDATE meta.last_run SET finished_at = $1, success = $2 WHERE run_id = $3",
+                [beijing_now(), success, plan.run_id])

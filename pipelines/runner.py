@@ -106,19 +106,19 @@ def _instance():
 def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan: RunPlan | None = None) -> RunSummary:
     """Materialise the assets and checks of `plan` (default: every one) into the warehouse `target`;
     the run is recorded in meta.last_run."""
-    from pipelines.extract import prepare_suites_in_background
+    from pipelines.extract import open_sources_in_background, prepare_suites_in_background
     from warehouse.model import ENTITIES
 
-    prepare_suites_in_background(ENTITIES)  # while Dagster is imported and the run set up
-    import dagster as dg
-
+    plan = plan or plan_everything(config, "every asset")
+    # While Dagster is imported and the run set up: GX's suites, the sources' connections.
+    prepare_suites_in_background(ENTITIES)
+    open_sources_in_background(config, plan.streams)
     from pipelines.assets import PUBLICATION_KEY, planned_assets
     from pipelines.definitions import ALL_JOB, build_definitions
     from pipelines.resources import WarehouseResource
-    from warehouse.connection import is_postgres
+    from warehouse.connection import connect, is_postgres
 
     started = time.monotonic()
-    plan = plan or plan_everything(config, "every asset")
     defs = build_definitions(config, WarehouseResource(target=target))
     job = defs.resolve_job_def(ALL_JOB)
     graph = defs.resolve_asset_graph()
@@ -127,13 +127,28 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
         selection = planned_assets(config, plan.streams, graph, publish=publish)
     else:  # every asset; the PostgreSQL publication only where there is something to publish
         selection = None if publish else sorted(k for k in graph.get_all_asset_keys() if k != PUBLICATION_KEY)
-    begin_run(target, plan)
+    con = connect(target)  # the run's one warehouse connection: its start, its steps, its end
+    try:
+        begin_run(con, plan)
+        result, steps = _execute(job, target, con, plan, selection, log_level)
+        summary = _summarise(result, steps, plan, config)
+        finish_run(con, plan, summary.success)
+    finally:
+        con.close()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _execute(job, target: str, con, plan: RunPlan, selection, log_level: str):
+    """Run the job in this process on the lent connection: (its result, (event, step, time) of its steps)."""
+    from pipelines.resources import lend_connection
+
     # What the imports and the set-up made lives as long as this process: out of the collector's
     # reach, a full collection during the run scans only what the run makes (one over the ~400,000
     # objects of Dagster and GX took 0.2–0.3 s here). Once per process (tests run many runs in one).
     if gc.get_freeze_count() == 0:
         gc.freeze()
-    with _instance() as instance:
+    with lend_connection(target, con), _instance() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -146,6 +161,14 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
             for entry in instance.all_logs(result.run_id)
             if entry.dagster_event is not None
         ]
+    return result, steps
+
+
+def _summarise(result, steps, plan: RunPlan, config: HubConfig) -> RunSummary:
+    import dagster as dg
+
+    from pipelines.assets import PUBLICATION_KEY
+
     summary = RunSummary(success=result.success, scope=plan.scope, reason=plan.reason, not_run=plan.left_out(config))
     starts = {step: t for kind, step, t in steps if kind == dg.DagsterEventType.STEP_START}
     ends = {step: t for kind, step, t in steps
@@ -183,8 +206,6 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
                 else:  # findings are results, not failures
                     count = ev.metadata.get("count")
                     summary.warnings.append(name + (f": {count.value}" if count is not None else ""))
-    finish_run(target, plan, summary.success)
-    summary.seconds = time.monotonic() - started
     return summary
 
 

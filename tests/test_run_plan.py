@@ -181,13 +181,41 @@ def test_hub_run_all_runs_every_stream(copy, capsys):
     assert "run: all — every asset asked for (--all)" in out and "not run" not in out
 
 
+def test_a_run_opens_the_warehouse_once(copy, monkeypatch):
+    """`hub run` records its start, runs its steps and records its end on one connection: no
+    step opens the warehouse again (each opening reads the catalogue, each close checkpoints).
+    (The plan's read-only look before the run is not counted.)"""
+    import pipelines.resources
+    import pipelines.run_plan
+    from warehouse import connection
+
+    opened, real_connect = [], connection.connect
+
+    def counting(target, **kw):
+        if not kw.get("read_only"):
+            opened.append(str(target))
+        return real_connect(target, **kw)
+
+    for module in (pipelines.resources, pipelines.run_plan, connection):
+        monkeypatch.setattr(module, "connect", counting)
+    sources, target = copy
+    summary = run(sources, str(target), everything=True)
+    assert summary.success, summary.failures
+    assert opened == [str(target)]
+    (success,), = query(target, "SELECT success FROM meta.last_run")
+    assert success is True
+
+
 def test_an_interrupted_run_leaves_success_empty(copy):
     """begin_run records the run before Dagster starts; only the end of the run fills success."""
     from pipelines.run_plan import begin_run
+    from warehouse.connection import connect
 
     sources, target = copy
     plan = plan_run(load_config(sources), str(target), everything=True)
-    begin_run(str(target), plan)  # … and the process is killed here
+    con = connect(target)
+    begin_run(con, plan)  # … and the process is killed here
+    con.close()
     (success, finished), = query(target, "SELECT success, finished_at FROM meta.last_run")
     assert success is None and finished is None
     assert "did not finish" in plan_run(load_config(sources), str(target)).reason

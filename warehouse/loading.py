@@ -546,7 +546,11 @@ def _record_expectations(con, summary: dict, stream: StreamConfig, batch_id: str
          e["reason"], e["success"], e["unexpected_count"], e["element_count"], beijing_now())
         for e in summary["expectations"]
     ]
-    con.executemany("INSERT INTO quality.expectation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if not rows:
+        return
+    # One statement: executemany runs one INSERT per expectation (10 ms for a suite of 17 here).
+    values = ", ".join("(" + ", ".join("?" * len(rows[0])) + ")" for _ in rows)
+    con.execute(f"INSERT INTO quality.expectation_results VALUES {values}", [v for row in rows for v in row])
 
 
 def load_batch(
