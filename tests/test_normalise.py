@@ -110,3 +110,26 @@ def test_required_fields_and_date_order(with_refs):
     load(with_refs, st, {"ID": ["A", "B"], "H": ["", HOLDER], "D": ["2024-01-01"] * 2,
                          "F": ["2024-01-01", "2025-01-01"], "T": ["2026-01-01", "2024-06-01"]})
     assert reasons(with_refs, "license") == [("A", "missing_required"), ("B", "date_order")]
+
+
+def test_nfkc_in_sql_is_unicode_nfkc():
+    """The stage's NFKC (kept as is, translated in SQL, or through the Python function) gives
+    exactly what unicodedata gives, on every path."""
+    import unicodedata
+
+    import duckdb
+
+    from warehouse.connection import configure
+    from warehouse.normalise import _normal_text
+
+    values = [
+        "JS1501-001", "呼和浩特市某某有限公司", "赤峰市、包头市。张·三",  # kept as they are
+        "某某（内蒙古）有限公司", "某某　公司（变更）",  # brackets, ideographic space: replaced in SQL
+        "ＡＢ１２３　ｘ＇＂～", "".join(chr(c) for c in range(0xFF01, 0xFF5F)), "①号楼", "㈱某某", "ﬁle", "ｶﾀｶﾅ", "Ⅻ", "10㎡", "（变更）①", "ｶ（1）", "é", "e\u0301",  # Python
+        "", None,
+    ]
+    con = configure(duckdb.connect())
+    con.execute("CREATE TABLE t (i INTEGER, v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+    got = [r[0] for r in con.execute(f"SELECT {_normal_text('v')} FROM t ORDER BY i").fetchall()]
+    assert got == [None if v is None else unicodedata.normalize("NFKC", v) for v in values]
