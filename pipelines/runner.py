@@ -106,7 +106,11 @@ def _instance():
 def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan: RunPlan | None = None) -> RunSummary:
     """Materialise the assets and checks of `plan` (default: every one) into the warehouse `target`;
     the run is recorded in meta.last_run."""
-    from pipelines.extract import open_sources_in_background, prepare_suites_in_background
+    from pipelines.extract import (
+        open_sources_in_background,
+        prepare_expectations_in_background,
+        prepare_suites_in_background,
+    )
     from warehouse.model import ENTITIES
 
     plan = plan or plan_everything(config, "every asset")
@@ -128,12 +132,18 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
     else:  # every asset; the PostgreSQL publication only where there is something to publish
         selection = None if publish else sorted(k for k in graph.get_all_asset_keys() if k != PUBLICATION_KEY)
     con = connect(target)  # the run's one warehouse connection: its start, its steps, its end
+    preparing = None
     try:
         begin_run(con, plan)
+        first = next((s for s in config.streams() if s.qualified_name in plan.streams), None)
+        if first is not None:  # GX's datasource too, while Dagster starts the run (pipelines/extract.py)
+            preparing = prepare_expectations_in_background(con, first.entity)
         result, steps = _execute(job, target, con, plan, selection, log_level)
         summary = _summarise(result, steps, plan, config)
         finish_run(con, plan, summary.success)
     finally:
+        if preparing is not None:
+            preparing.join()  # its cursor closes with `con`
         con.close()
     summary.seconds = time.monotonic() - started
     return summary
