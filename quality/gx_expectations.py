@@ -21,7 +21,14 @@ from great_expectations.expectations.expectation import ColumnMapExpectation
 from great_expectations.expectations.expectation_configuration import parse_result_format
 from great_expectations.expectations.metrics import ColumnMapMetricProvider, column_condition_partial
 
-from quality.row_rules import RowRule, duplicate_rows_sql, failure_predicate, id_valid_sql, looks_like_id_sql
+from quality.row_rules import (
+    RowRule,
+    duplicate_rows_sql,
+    failure_predicate,
+    id_valid_sql,
+    invalid_code_sql,
+    looks_like_id_sql,
+)
 from warehouse.model import ENTITIES
 from warehouse.normalise import stage_column
 
@@ -43,9 +50,10 @@ def expected_condition(predicate: str) -> sa.ColumnElement:
     return sa.literal_column(f"(CASE WHEN {predicate} THEN FALSE ELSE TRUE END)", sa.Boolean)
 
 
-def rule_condition(kind: str, fields: tuple[str, ...]) -> sa.ColumnElement:
-    """The expected-row condition of a row rule, from `failure_predicate`'s own SQL text."""
-    return expected_condition(failure_predicate(RowRule("", "", kind, fields, "")))
+def rule_condition(kind: str, fields: tuple[str, ...], stage: str | None = None) -> sa.ColumnElement:
+    """The expected-row condition of a row rule, from `failure_predicate`'s own SQL text
+    (`stage`: the batch's FROM item, for the rules that test each distinct code once)."""
+    return expected_condition(failure_predicate(RowRule("", "", kind, fields, ""), stage))
 
 
 def selectable_sql(table, dialect) -> str:
@@ -79,21 +87,20 @@ class ColumnValuesValidUscc(ColumnMapMetricProvider):
     condition_metric_name = f"{METRIC_PREFIX}.valid_uscc"
 
     @column_condition_partial(engine=SqlAlchemyExecutionEngine)
-    def _sqlalchemy(cls, column, **kwargs):
-        return rule_condition("uscc", (_column_name(column),))
+    def _sqlalchemy(cls, column, _table=None, _sqlalchemy_engine=None, **kwargs):
+        return rule_condition("uscc", (_column_name(column),), selectable_sql(_table, _sqlalchemy_engine.dialect))
 
 
 class ColumnValuesValidResidentId(ColumnMapMetricProvider):
     condition_metric_name = f"{METRIC_PREFIX}.valid_resident_id"
 
     @column_condition_partial(engine=SqlAlchemyExecutionEngine)
-    def _sqlalchemy(cls, column, **kwargs):
+    def _sqlalchemy(cls, column, _table=None, _sqlalchemy_engine=None, **kwargs):
         c = _column_name(column)
+        invalid = invalid_code_sql(c, id_valid_sql, selectable_sql(_table, _sqlalchemy_engine.dialect))
         # row_rules has no plain `id_number` kind (only the party rules), so this combines its own
         # functions: every valid ID has the shape `looks_like_id_sql` tests.
-        return expected_condition(
-            f"{c} IS NOT NULL AND CASE WHEN {looks_like_id_sql(c)} THEN NOT {id_valid_sql(c)} ELSE TRUE END"
-        )
+        return expected_condition(f"{c} IS NOT NULL AND CASE WHEN {looks_like_id_sql(c)} THEN {invalid} ELSE TRUE END")
 
 
 class ColumnValuesValidPartyCode(ColumnMapMetricProvider):
@@ -101,10 +108,10 @@ class ColumnValuesValidPartyCode(ColumnMapMetricProvider):
     condition_value_keys = ("party_type", "type_column")
 
     @column_condition_partial(engine=SqlAlchemyExecutionEngine)
-    def _sqlalchemy(cls, column, party_type=None, type_column=None, **kwargs):
+    def _sqlalchemy(cls, column, party_type=None, type_column=None, _table=None, _sqlalchemy_engine=None, **kwargs):
         kind = {"legal_person": "party_uscc", "natural_person": "party_id"}[party_type]
         fields = (_column_name(column), type_column) if type_column else (_column_name(column),)
-        return rule_condition(kind, fields)
+        return rule_condition(kind, fields, selectable_sql(_table, _sqlalchemy_engine.dialect))
 
 
 class ColumnValuesParsedWhenPresent(ColumnMapMetricProvider):

@@ -91,6 +91,29 @@ def id_valid_sql(c: str) -> str:
     return f"(regexp_full_match({c}, '[1-9][0-9]{{16}}[0-9X]') AND hub_resident_id_ok({c}))"
 
 
+def invalid_code_sql(c: str, valid_sql, stage: str | None) -> str:
+    """SQL true where the code in `c` fails `valid_sql` (uscc_valid_sql, id_valid_sql).
+
+    With `stage` (the relation the rule runs over), each distinct code of the batch is tested
+    once and the rows are matched against the few that fail: a licensing batch names the same
+    parties over and over (one enterprise, many cases), and the check characters are computed in
+    Python a vector at a time (quality/check_digits.py), which DuckDB's threads take turns to
+    run. 1,000,000 cases of 4,000 parties: 0.20–0.25 s → 0.03–0.05 s per rule; with every code
+    distinct the cost is one aggregation more than testing every row. Without `stage`, every row
+    is tested.
+
+    The codes come out of `any_value(…) … GROUP BY`, not DISTINCT: DuckDB pushes a filter on a
+    grouping key below the grouping (into a MATERIALIZED CTE too), which would test every row
+    again; on an aggregate's result it cannot.
+    """
+    if stage is None:
+        return f"NOT {valid_sql(c)}"
+    return (
+        f"{c} IN (SELECT hub_code FROM (SELECT any_value({c}) AS hub_code FROM {stage} GROUP BY {c})"
+        f" WHERE hub_code IS NOT NULL AND NOT {valid_sql('hub_code')})"
+    )
+
+
 def looks_like_id_sql(c: str) -> str:
     """An 18-char party code shaped like a resident ID (digits and a birth year) is a natural person."""
     return f"regexp_full_match({c}, '[1-9][0-9]{{5}}(18|19|20)[0-9]{{2}}(0[1-9]|1[0-2])[0-9]{{5}}[0-9X]')"
@@ -105,8 +128,9 @@ def _party_is_person(rule: RowRule) -> str:
     return inferred
 
 
-def failure_predicate(rule: RowRule) -> str:
-    """SQL predicate over the stage that is true for rows failing the rule."""
+def failure_predicate(rule: RowRule, stage: str | None = None) -> str:
+    """SQL predicate over the stage that is true for rows failing the rule. `stage` names the
+    relation the predicate filters: the code rules then test each distinct code once."""
     f = rule.fields[0]
     s = stage_column(f)
     if rule.kind == "required":
@@ -114,11 +138,11 @@ def failure_predicate(rule: RowRule) -> str:
     if rule.kind in ("date", "enum", "integer"):
         return f"{s} IS NOT NULL AND {f} IS NULL"
     if rule.kind == "uscc":
-        return f"{f} IS NOT NULL AND NOT {uscc_valid_sql(f)}"
+        return f"{f} IS NOT NULL AND {invalid_code_sql(f, uscc_valid_sql, stage)}"
     if rule.kind == "party_uscc":
-        return f"{f} IS NOT NULL AND NOT ({_party_is_person(rule)}) AND NOT {uscc_valid_sql(f)}"
+        return f"{f} IS NOT NULL AND NOT ({_party_is_person(rule)}) AND {invalid_code_sql(f, uscc_valid_sql, stage)}"
     if rule.kind == "party_id":
-        return f"{f} IS NOT NULL AND ({_party_is_person(rule)}) AND NOT {id_valid_sql(f)}"
+        return f"{f} IS NOT NULL AND ({_party_is_person(rule)}) AND {invalid_code_sql(f, id_valid_sql, stage)}"
     if rule.kind == "date_order":
         earlier, later = rule.fields
         return f"{earlier} IS NOT NULL AND {later} IS NOT NULL AND {earlier} > {later}"
@@ -170,7 +194,7 @@ def violations_query(entity: Entity, stage: str, rules: list[RowRule] | None = N
         )
         parts.append(
             f"SELECT _row_no, '{rule.reason}' AS reason, {detail} AS detail FROM {stage}"
-            f" WHERE {failure_predicate(rule)}"
+            f" WHERE {failure_predicate(rule, stage)}"
         )
     if not parts:
         return "SELECT CAST(NULL AS BIGINT) AS _row_no, CAST(NULL AS VARCHAR) AS reason, CAST(NULL AS VARCHAR) AS detail WHERE false"

@@ -68,3 +68,22 @@ def test_row_rule_sql_calls_them_on_the_warehouse_connection(warehouse):
         ("91350100M000100Y44", False, False),
         (None, None, None),
     ]
+
+
+def test_each_distinct_code_tested_once_gives_what_every_row_gives(warehouse):
+    """invalid_code_sql over the batch's distinct codes flags exactly the rows the row-wise test
+    flags: repeated, invalid, wrong-length and NULL codes, several thousand rows (many vectors)."""
+    from quality.row_rules import invalid_code_sql
+
+    good_u, bad_u = "91350100M000100Y43", "91350100M000100Y44"
+    good_id, bad_id = "11010519491231002X", "11010519491231002Y"
+    codes = [good_u, bad_u, good_id, bad_id, None, "", "X" * 17, good_u.lower()] * 1500
+    warehouse.execute("CREATE TEMP TABLE hub_codes_test (i INTEGER, c VARCHAR)")
+    warehouse.executemany("INSERT INTO hub_codes_test VALUES (?, ?)", list(enumerate(codes)))
+    for valid in (uscc_valid_sql, id_valid_sql):
+        rows = warehouse.execute(
+            f"SELECT i, COALESCE({invalid_code_sql('c', valid, 'hub_codes_test')}, false),"
+            f" COALESCE({invalid_code_sql('c', valid, None)}, false) FROM hub_codes_test ORDER BY i"
+        ).fetchall()
+        assert [r[1] for r in rows] == [r[2] for r in rows]
+        assert sum(r[1] for r in rows) == 6 * 1500  # all but the valid code and NULL (no finding)
