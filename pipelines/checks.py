@@ -13,23 +13,36 @@ from pipelines.assets import RECOGNITION_KEY, core_key, share_key, stream_key
 from pipelines.config import HubConfig, StreamConfig
 from pipelines.resources import WarehouseResource
 from quality.recognition import FINDINGS_SQL, SAMPLE, finding_counts, finding_sample
-from quality.table_checks import accounting_check, checked_through, key_check, record_check_result, rollup_check
+from quality.table_checks import accounting_check, checked_through, key_check, record_check_results, rollup_check
 from warehouse.loading import raw_table
 from warehouse.model import ENTITIES, LOAD_ORDER
 
 
 def _result(context, warehouse: WarehouseResource, *, name: str, asset: dg.AssetKey, passed: bool, meta: dict,
             description: str, blocking: bool = True) -> dg.AssetCheckResult:
-    severity = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
+    return _results(context, warehouse, [dict(name=name, asset=asset, passed=passed, meta=meta,
+                                              description=description, blocking=blocking)])[0]
+
+
+def _results(context, warehouse: WarehouseResource, outcomes: list[dict]) -> list[dg.AssetCheckResult]:
+    """Record outcomes (_result's keywords each) in quality.check_results in one statement and
+    return them as Dagster check results."""
+    results = []
+    for o in outcomes:
+        severity = dg.AssetCheckSeverity.ERROR if o.get("blocking", True) else dg.AssetCheckSeverity.WARN
+        results.append(dg.AssetCheckResult(
+            asset_key=o["asset"], check_name=o["name"], passed=o["passed"], severity=severity,
+            description=o["description"],
+            metadata={k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v) for k, v in o["meta"].items()},
+        ))
     with warehouse.connection() as con:
-        record_check_result(
-            con, check_name=name, asset=asset.to_user_string(), passed=passed, severity=severity.value,
-            description=description, metadata=meta, run_id=context.run.run_id,
-        )
-    return dg.AssetCheckResult(
-        asset_key=asset, check_name=name, passed=passed, severity=severity, description=description,
-        metadata={k: (dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v) for k, v in meta.items()},
-    )
+        record_check_results(con, [
+            dict(check_name=o["name"], asset=o["asset"].to_user_string(), passed=o["passed"],
+                 severity=r.severity.value, description=o["description"], metadata=o["meta"],
+                 run_id=context.run.run_id)
+            for o, r in zip(outcomes, results, strict=True)
+        ])
+    return results
 
 
 def build_key_check(entity_name: str) -> dg.AssetChecksDefinition:
@@ -100,11 +113,12 @@ def recognition_finding_checks(
     with warehouse.connection() as con:
         counts = finding_counts(con)
         samples = {finding: finding_sample(con, finding) for finding in FINDINGS_SQL if counts[finding]}
-    for finding in FINDINGS_SQL:
-        count = counts[finding]
-        yield _result(context, warehouse, name=f"no_{finding}", asset=RECOGNITION_KEY, passed=count == 0,
-                      meta={"count": count, "sample_keys": samples.get(finding, [])},
-                      description=f"{count} {finding} finding(s)", blocking=False)
+    yield from _results(context, warehouse, [
+        dict(name=f"no_{finding}", asset=RECOGNITION_KEY, passed=counts[finding] == 0,
+             meta={"count": counts[finding], "sample_keys": samples.get(finding, [])},
+             description=f"{counts[finding]} {finding} finding(s)", blocking=False)
+        for finding in FINDINGS_SQL
+    ])
 
 
 def build_checks(config: HubConfig) -> list[dg.AssetChecksDefinition]:

@@ -1,6 +1,6 @@
 """Cross-table rules checked after loads: keys, the accounting rule, the level roll-up.
 
-Each returns (passed, metadata) and knows nothing of Dagster; `record_check_result` writes the
+Each returns (passed, metadata) and knows nothing of Dagster; `record_check_results` writes the
 outcome into quality.check_results so the history is queryable beside the data.
 """
 
@@ -168,12 +168,18 @@ def rollup_check(con, view: str = "share.level_rollup") -> tuple[bool, dict]:
     return not bad, meta
 
 
-def record_check_result(
-    con, *, check_name: str, asset: str, passed: bool, severity: str, description: str, metadata: dict,
-    run_id: str | None
-) -> None:
+def record_check_results(con, results: list[dict]) -> None:
+    """Outcomes of checks ({check_name, asset, passed, severity, description, metadata, run_id}
+    each) in one statement: one commit, where a statement per outcome writes and syncs the log
+    once each."""
+    if not results:
+        return
+    now = beijing_now()
+    values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in results)
     con.execute(
-        "INSERT OR REPLACE INTO quality.check_results VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [check_name, asset, passed, severity, description, json.dumps(metadata, ensure_ascii=False, default=str),
-         run_id, beijing_now()],
+        f"INSERT OR REPLACE INTO quality.check_results VALUES {values}",
+        [v for r in results for v in (
+            r["check_name"], r["asset"], r["passed"], r["severity"], r["description"],
+            json.dumps(r["metadata"], ensure_ascii=False, default=str), r["run_id"], now,
+        )],
     )

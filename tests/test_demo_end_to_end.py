@@ -17,6 +17,7 @@ import pytest
 from pipelines.config import load_config
 from pipelines.demo_data import generate_demo
 from pipelines.runner import run_all
+from quality.recognition import FINDINGS_SQL
 
 SCALE = 4000
 
@@ -71,6 +72,21 @@ def test_every_finding_is_recognised(demo):
     expected = {(r["code"], r["entity"], r["key"], r["fields"] or None) for r in truth if r["kind"] == "finding"}
     found = set(read(target, "SELECT finding, entity, key, fields FROM quality.recognition"))
     assert found == expected
+
+
+def test_every_check_outcome_is_recorded_beside_the_data(demo):
+    """quality.check_results holds the last outcome of every check, the five finding checks (one
+    statement for the five) with their counts as warnings."""
+    _, target, summary, _ = demo
+    rows = read(target, "SELECT check_name, asset, passed, severity, json_extract(metadata, '$.count'), run_id"
+                        " FROM quality.check_results WHERE asset = 'quality/recognition' ORDER BY 1")
+    counts = dict(read(target, "SELECT finding, count(*) FROM quality.recognition GROUP BY 1"))
+    assert [r[0] for r in rows] == sorted(f"no_{f}" for f in FINDINGS_SQL)
+    for name, _asset, passed, severity, count, run_id in rows:
+        assert severity == "WARN" and int(count) == counts.get(name.removeprefix("no_"), 0)
+        assert passed == (int(count) == 0) and run_id
+    names = {r[0] for r in read(target, "SELECT check_name FROM quality.check_results")}
+    assert {"business_key_unique_not_null", "rows_accounted_for", "levels_add_up"} <= names
 
 
 def test_look_alikes_load_cleanly(demo):

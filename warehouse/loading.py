@@ -66,10 +66,18 @@ def raw_table(stream: StreamConfig) -> str:
 
 def register_source(con, stream: StreamConfig, *, department: str, label: str, kind: str,
                     config_sha: str | None = None) -> None:
+    """meta.sources' row of the stream, written only when it changed (a write is a commit)."""
+    row = [stream.qualified_name, stream.source, stream.name, stream.entity, department, label, kind, config_sha]
+    have = con.execute(
+        "SELECT _source, source, stream, entity, department, label, kind, config_sha FROM meta.sources"
+        " WHERE _source = $1", [stream.qualified_name],
+    ).fetchone()
+    if have is not None and list(have) == row:
+        return
     con.execute(
         "INSERT OR REPLACE INTO meta.sources (_source, source, stream, entity, department, label, kind, config_sha)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [stream.qualified_name, stream.source, stream.name, stream.entity, department, label, kind, config_sha],
+        row,
     )
 
 

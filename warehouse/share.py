@@ -106,10 +106,11 @@ def create_views(con, names: list[str] | None = None) -> None:
                 "SELECT table_type FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2",
                 [schema, table],
             ).fetchone()
-            if existing and ("VIEW" in existing[0]) != (kind == "VIEW"):
-                con.execute(f"DROP {'VIEW' if 'VIEW' in existing[0] else 'TABLE'} {name}")
-            con.execute(f"CREATE OR REPLACE {kind} {name} AS {sql}")
-            con.execute(f"COMMENT ON {kind} {name} IS '{comment}'")
+            with transaction(con):  # one commit (each writes and syncs the log) for the three
+                if existing and ("VIEW" in existing[0]) != (kind == "VIEW"):
+                    con.execute(f"DROP {'VIEW' if 'VIEW' in existing[0] else 'TABLE'} {name}")
+                con.execute(f"CREATE OR REPLACE {kind} {name} AS {sql}")
+                con.execute(f"COMMENT ON {kind} {name} IS '{comment}'")
 
 
 def fill_workday_calendar(con, first: date, last: date) -> None:
