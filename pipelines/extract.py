@@ -237,8 +237,9 @@ def prepare_suites_in_background(entities: Iterable[str]) -> threading.Thread:
 
     Why: `hub run` calls this before it imports Dagster and sets up the run (a second or more of
     Python that needs no warehouse), so GX's import and set-up overlap them instead of the first
-    stream step's extraction only; each stream step still prepares its datasource
-    (`prepare_expectations_in_background`).
+    stream step's extraction only. The datasource needs the warehouse: `hub run` prepares it once
+    the warehouse is open, and each stream step prepares it too (a no-op once built), for runs
+    that Dagster launches.
     """
     names = list(entities)
     return _in_background("hub-gx-suites", lambda: _gx().prepare_suites(names))

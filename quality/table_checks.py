@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from warehouse.loading import beijing_now
 from warehouse.model import ENTITIES
+from warehouse.sql import insert_rows
 
 SAMPLE = 20
 
@@ -172,14 +173,9 @@ def record_check_results(con, results: list[dict]) -> None:
     """Outcomes of checks ({check_name, asset, passed, severity, description, metadata, run_id}
     each) in one statement: one commit, where a statement per outcome writes and syncs the log
     once each."""
-    if not results:
-        return
     now = beijing_now()
-    values = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?)" for _ in results)
-    con.execute(
-        f"INSERT OR REPLACE INTO quality.check_results VALUES {values}",
-        [v for r in results for v in (
-            r["check_name"], r["asset"], r["passed"], r["severity"], r["description"],
-            json.dumps(r["metadata"], ensure_ascii=False, default=str), r["run_id"], now,
-        )],
-    )
+    insert_rows(con, "quality.check_results", [
+        (r["check_name"], r["asset"], r["passed"], r["severity"], r["description"],
+         json.dumps(r["metadata"], ensure_ascii=False, default=str), r["run_id"], now)
+        for r in results
+    ], replace=True)

@@ -12,6 +12,7 @@ from importlib import resources
 
 from warehouse.connection import transaction
 from warehouse.model import ENTITIES, Entity
+from warehouse.sql import insert_rows
 
 SCHEMAS = {
     "raw": "原始层：各来源抽取的原始记录及血缘字段，按批次追加",
@@ -209,5 +210,4 @@ def load_regions(con) -> None:
         if have == {v[0] for v in values}:
             continue
         con.execute(f"DELETE FROM {table}")
-        marks = ", ".join("?" * len(values[0]))
-        con.executemany(f"INSERT INTO {table} VALUES ({marks})", values)
+        insert_rows(con, table, values)

@@ -42,3 +42,13 @@ class Params:
         name = f"{self.prefix}{len(self.values) + 1}"
         self.values[name] = value
         return f"${name}"
+
+
+def insert_rows(con, table: str, rows: list[tuple], *, replace: bool = False) -> None:
+    """INSERT [OR REPLACE] of `rows` (tuples in the table's column order) as one statement with
+    bound values: executemany runs one INSERT per row (and, outside a transaction, one commit each)."""
+    if not rows:
+        return
+    marks = "(" + ", ".join("?" * len(rows[0])) + ")"
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
+    con.execute(f"{verb} INTO {table} VALUES {', '.join(marks for _ in rows)}", [v for row in rows for v in row])
