@@ -95,14 +95,6 @@ def _preflight_odbc(config: HubConfig, source) -> str | None:
     return None
 
 
-def _instance():
-    import dagster as dg
-
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
-
-
 def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan: RunPlan | None = None) -> RunSummary:
     """Materialise the assets and checks of `plan` (default: every one) into the warehouse `target`;
     the run is recorded in meta.last_run."""
@@ -152,13 +144,14 @@ def run_all(config: HubConfig, target: str, *, log_level: str = "WARNING", plan:
 def _execute(job, target: str, con, plan: RunPlan, selection, log_level: str):
     """Run the job in this process on the lent connection: (its result, (event, step, time) of its steps)."""
     from pipelines.resources import lend_connection
+    from pipelines.run_instance import run_instance
 
     # What the imports and the set-up made lives as long as this process: out of the collector's
     # reach, a full collection during the run scans only what the run makes (one over the ~400,000
     # objects of Dagster and GX took 0.2–0.3 s here). Once per process (tests run many runs in one).
     if gc.get_freeze_count() == 0:
         gc.freeze()
-    with lend_connection(target, con), _instance() as instance:
+    with lend_connection(target, con), run_instance() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
