@@ -1,4 +1,5 @@
-"""GX Data Docs views whose Jinja templates are compiled once per machine, not once per run.
+"""GX Data Docs views whose Jinja templates are compiled once per machine, not once per run, and
+a site builder that copies GX's static assets into a site once, not at every build.
 
 GX builds a new Jinja environment for every site it renders, so each `hub run` compiled the same
 page templates again: about a third of the report step (0.1 s of 0.3 s for one validation page and
@@ -10,6 +11,10 @@ name and source checksum, so a GX upgrade that changes a template compiles it ag
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import great_expectations as gx
+from great_expectations.render.renderer.site_builder import SiteBuilder
 from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 from jinja2 import FileSystemBytecodeCache
 
@@ -32,3 +37,28 @@ class CachedJinjaIndexPageView(DefaultJinjaIndexPageView):
         super().__init__(custom_styles_directory, custom_views_directory)
         self.env.bytecode_cache = _CACHE
 
+
+
+class StaticAssetsOnceSiteBuilder(SiteBuilder):
+    """GX's site builder, copying GX's static assets (styles, fonts, images: 20 files, 4 MB) into
+    the site only when it lacks them or holds another GX version's.
+
+    Why: GX copies them at every build: 15 ms of an hourly run's report and 4 MB written for
+    nothing. `static/.gx_version` records the version whose assets the site holds.
+    """
+
+    def __init__(self, data_context, store_backend, *args, **kwargs) -> None:
+        super().__init__(data_context, store_backend, *args, **kwargs)
+        copy = self.target_store.copy_static_assets
+        marker = Path(store_backend["base_directory"]) / "static" / ".gx_version"
+
+        def copy_once(static_assets_source_dir=None) -> None:
+            if static_assets_source_dir is not None:  # GX's own recursion into a subfolder
+                copy(static_assets_source_dir)
+                return
+            if marker.is_file() and marker.read_text(encoding="utf-8") == gx.__version__:
+                return
+            copy()
+            marker.write_text(gx.__version__, encoding="utf-8")
+
+        self.target_store.copy_static_assets = copy_once

@@ -82,3 +82,39 @@ def test_data_docs_templates_compile_once_per_machine(tmp_path, warehouse):
     assert len(cached) >= 2  # the page and the index templates at least
     docs = (index.parent / "data_docs" / "index.html").read_text(encoding="utf-8")
     assert "core.department" in docs
+
+
+def test_static_assets_copied_once_per_gx_version(tmp_path, warehouse):
+    """GX's styles, fonts and images land in a site at its first build; later builds leave them,
+    unless the site holds another GX version's."""
+    import great_expectations as gx
+
+    from pipelines.extract import validate_with_expectations
+    from quality import report
+
+    dept = uscc("11150000MB0000000")
+    st = StreamConfig(source="s", name="departments", entity="department", key=("C",), table="T",
+                      fields={k: FieldSpec(k, column=v) for k, v in {"dept_code": "C", "name": "N",
+                                                                      "region_code": "R"}.items()})
+    register_source(warehouse, st, department=dept, label="测试", kind="sql")
+    reports = tmp_path / "reports"
+    static = reports / "data_docs" / "static"
+
+    def run_once() -> None:
+        report._latest.clear()
+        load_batch(warehouse, st, [pa.record_batch({"C": [dept], "N": ["住建厅"], "R": ["150000"]})],
+                   validate=validate_with_expectations)
+        build_report(warehouse, reports)
+
+    run_once()
+    assets = sorted(p for p in static.rglob("*") if p.is_file() and p.name != ".gx_version")
+    shipped = Path(gx.__file__).parent / "render" / "view" / "static"  # all of them, subfolders too
+    assert len(assets) == sum(1 for p in shipped.rglob("*") if p.is_file() and p.name != ".DS_Store") > 10
+    assert (static / ".gx_version").read_text() == gx.__version__
+    written = {p: p.stat().st_mtime_ns for p in assets}
+    assets[0].unlink()  # a later build does not look at the files themselves …
+    run_once()
+    assert not assets[0].exists() and all(p.stat().st_mtime_ns == t for p, t in written.items() if p != assets[0])
+    (static / ".gx_version").write_text("0.0.0")  # … but at the version that copied them
+    run_once()
+    assert assets[0].exists() and (static / ".gx_version").read_text() == gx.__version__
