@@ -38,7 +38,6 @@ class CachedJinjaIndexPageView(DefaultJinjaIndexPageView):
         self.env.bytecode_cache = _CACHE
 
 
-
 class StaticAssetsOnceSiteBuilder(SiteBuilder):
     """GX's site builder, copying GX's static assets (styles, fonts, images: 20 files, 4 MB) into
     the site only when it lacks them or holds another GX version's.
@@ -49,6 +48,8 @@ class StaticAssetsOnceSiteBuilder(SiteBuilder):
 
     def __init__(self, data_context, store_backend, *args, **kwargs) -> None:
         super().__init__(data_context, store_backend, *args, **kwargs)
+        if not store_backend.get("base_directory"):
+            return  # not a folder on this machine: GX's own behaviour
         copy = self.target_store.copy_static_assets
         marker = Path(store_backend["base_directory"]) / "static" / ".gx_version"
 
