@@ -46,6 +46,7 @@ from warehouse.model import ENTITIES
 from warehouse.normalise import stage_column
 
 DATASOURCE = "hub_warehouse"
+STAGE = "hub_stage"  # the view of a batch's staged rows that warehouse.loading.load_batch validates
 # Counts only: the failing rows themselves are fetched into the quarantine by SQL (every one, not a
 # sample). BASIC, not SUMMARY: SUMMARY's value counts and index lists are more metrics in GX's graph
 # for nothing the hub reads (a 10,000-row case batch validates in 0.12 s instead of 0.15 s).
@@ -245,7 +246,7 @@ def hub_context() -> _Hub:
 # --- validation ------------------------------------------------------------------------------------
 
 
-def prepare(con: duckdb.DuckDBPyConnection, entity_name: str, stage_table: str = "hub_stage") -> None:
+def prepare(con: duckdb.DuckDBPyConnection, entity_name: str, stage_table: str = STAGE) -> None:
     """Build, ahead of a validation, what the first one in a process would build: the context,
     the entity's suite, the datasource (whose engine's first connection runs the dialect's
     set-up queries on `con`) and the stage's batch definition.
@@ -341,7 +342,7 @@ def _check_stage(con: duckdb.DuckDBPyConnection, entity_name: str, stage_table: 
 def validate_stage(
     con: duckdb.DuckDBPyConnection,
     entity_name: str,
-    stage_table: str = "hub_stage",
+    stage_table: str = STAGE,
     *,
     result_format: dict | str = RESULT_FORMAT,
     suite: gx.ExpectationSuite | None = None,

@@ -554,7 +554,7 @@ def _record_expectations(con, summary: dict, stream: StreamConfig, batch_id: str
          e["reason"], e["success"], e["unexpected_count"], e["element_count"], beijing_now())
         for e in summary["expectations"]
     ]
-    insert_rows(con, "quality.expectation_results", rows)  # executemany: 10 ms for a suite of 17 here
+    insert_rows(con, "quality.expectation_results", rows)  # one statement: executemany took 10 ms for 17 rows
 
 
 def load_batch(
