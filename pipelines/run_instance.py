@@ -33,6 +33,7 @@ class HeldConnectionEventLogStorage(InMemoryEventLogStorage):
 
     def __init__(self) -> None:
         self._tables: dict[str, bool] = {}
+        self._asset_key_cols: dict[str, bool] = {}
         super().__init__()
         with self._held_conn.begin():
             self._held_conn.execute(text("PRAGMA foreign_keys=ON;")).close()
@@ -48,6 +49,13 @@ class HeldConnectionEventLogStorage(InMemoryEventLogStorage):
         if table_name not in self._tables:
             self._tables[table_name] = super().has_table(table_name)
         return self._tables[table_name]
+
+    def _has_asset_key_col_on_connection(self, conn, column_name: str) -> bool:
+        # Asked, by reflecting the asset-key table's columns, for every asset event stored: the
+        # same schema, the same answer.
+        if column_name not in self._asset_key_cols:
+            self._asset_key_cols[column_name] = super()._has_asset_key_col_on_connection(conn, column_name)
+        return self._asset_key_cols[column_name]
 
 
 def run_instance() -> dg.DagsterInstance:
