@@ -173,8 +173,9 @@ RECOGNITION_KEY = dg.AssetKey(["quality", "recognition"])
 )
 def recognition_findings(warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connection() as con:
-        counts = refresh_recognition(con)
-    return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values()), **counts})
+        counts, recomputed = refresh_recognition(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": sum(counts.values()), **counts,
+                                          "recomputed": ", ".join(recomputed) or "(none: no table they read changed)"})
 
 
 REPORT_KEY = dg.AssetKey(["quality", "report"])

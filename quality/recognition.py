@@ -5,12 +5,16 @@ stamped a licence its approval bureau now issues (杜绝重复盖章), where a l
 approved case, where one matter is handled to different standards (同标准办理), and where
 supervision feedback names a licence no source reports.
 
-The findings are recomputed from core on every run; a finding that persists keeps the time it was
-first detected, one that disappeared (the sources were corrected) is removed.
+Each refresh recomputes from core the findings whose tables batches wrote since the last one (all of
+them once a day); a finding that persists keeps the time it was first detected, one that
+disappeared (the sources were corrected) is removed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+from quality.table_checks import FULL_SCAN_EVERY
 from warehouse.connection import transaction
 from warehouse.loading import beijing_now
 from warehouse.share import RECOGNITION_FIELDS
@@ -78,29 +82,84 @@ FINDINGS_SQL: dict[str, str] = {
 }
 
 
-def refresh_recognition(con) -> dict[str, int]:
-    """Recompute every finding into quality.recognition in one transaction; returns counts."""
+# The core entities each finding reads (licences: core.license and core.license_record alike).
+FINDING_INPUTS: dict[str, frozenset[str]] = {
+    "conflict": frozenset({"license"}),
+    "duplicate_issuance": frozenset({"license", "department", "matter"}),
+    "orphan_license": frozenset({"license", "case"}),
+    "standard_deviation": frozenset({"matter"}),
+    "unknown_holder_license": frozenset({"feedback", "license"}),
+}
+
+
+def findings_reading(entities: Collection[str] | None) -> list[str]:
+    """The findings that read any of `entities` (None: every finding)."""
+    if entities is None:
+        return list(FINDINGS_SQL)
+    return [name for name in FINDINGS_SQL if FINDING_INPUTS[name] & set(entities)]
+
+
+def entities_written_since_refresh(con) -> set[str] | None:
+    """The core entities that batches wrote after the findings were last computed; None (compute
+    every finding) when they never were or not within FULL_SCAN_EVERY."""
+    mark = con.execute(
+        "SELECT through_batch, refreshed_at FROM meta.refresh_marks WHERE name = 'quality.recognition'"
+    ).fetchone()
+    if mark is None or mark[1] < beijing_now() - FULL_SCAN_EVERY:
+        return None
+    rows = con.execute(
+        "SELECT DISTINCT s.entity FROM meta.batches b JOIN meta.sources s USING (_source)"
+        " WHERE b._batch_id > $1",
+        [mark[0]],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def refresh_recognition(con) -> tuple[dict[str, int], list[str]]:
+    """Recompute into quality.recognition, in one transaction, the findings that read a core entity
+    written since they were last computed (every finding at first and once a day); returns every
+    finding's count and the findings recomputed.
+
+    Why: the findings join whole tables (every licence with the cases, every licence record by
+    number); an hourly run that loaded cases has only `orphan_license` to redo. Batch ids sort in
+    time order and core changes only by batches (warehouse.loading), so a finding none of whose
+    tables a later batch wrote is still what it was; none depends on the date.
+    """
     now = beijing_now()
-    union = "\nUNION ALL\n".join(f"SELECT '{name}' AS finding, * FROM ({sql})" for name, sql in FINDINGS_SQL.items())
+    through = con.execute("SELECT COALESCE(max(_batch_id), '') FROM meta.batches").fetchone()[0]
+    findings = findings_reading(entities_written_since_refresh(con))
     with transaction(con):
+        if findings:
+            _recompute(con, findings, now)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE hub_findings AS SELECT finding, entity, key, fields, sources, detail"
-            f" FROM ({union})"
+            "INSERT OR REPLACE INTO meta.refresh_marks VALUES ('quality.recognition', $1, $2)", [through, now]
         )
-        con.execute(
-            """DELETE FROM quality.recognition q WHERE NOT EXISTS (
-                 SELECT 1 FROM hub_findings f WHERE f.finding = q.finding AND f.entity = q.entity AND f.key = q.key)"""
-        )
-        con.execute(
-            """INSERT OR REPLACE INTO quality.recognition (finding, entity, key, fields, sources, detected_at, detail)
-               SELECT f.finding, f.entity, f.key, NULLIF(f.fields, ''), f.sources,
-                      COALESCE(q.detected_at, $now), f.detail
-               FROM hub_findings f LEFT JOIN quality.recognition q
-                 ON q.finding = f.finding AND q.entity = f.entity AND q.key = f.key""",
-            {"now": now},
-        )
-        con.execute("DROP TABLE hub_findings")
-    return finding_counts(con)
+    return finding_counts(con), findings
+
+
+def _recompute(con, findings: list[str], now) -> None:
+    union = "\nUNION ALL\n".join(
+        f"SELECT '{name}' AS finding, * FROM ({FINDINGS_SQL[name]}) AS f(entity, key, fields, sources, detail)"
+        for name in findings  # named here: the first SELECT of a union names its columns
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE hub_findings AS SELECT finding, entity, key, fields, sources, detail"
+        f" FROM ({union})"
+    )
+    con.execute(
+        """DELETE FROM quality.recognition q WHERE list_contains($findings, q.finding) AND NOT EXISTS (
+             SELECT 1 FROM hub_findings f WHERE f.finding = q.finding AND f.entity = q.entity AND f.key = q.key)""",
+        {"findings": findings},
+    )
+    con.execute(
+        """INSERT OR REPLACE INTO quality.recognition (finding, entity, key, fields, sources, detected_at, detail)
+           SELECT f.finding, f.entity, f.key, NULLIF(f.fields, ''), f.sources,
+                  COALESCE(q.detected_at, $now), f.detail
+           FROM hub_findings f LEFT JOIN quality.recognition q
+             ON q.finding = f.finding AND q.entity = f.entity AND q.key = f.key""",
+        {"now": now},
+    )
+    con.execute("DROP TABLE hub_findings")
 
 
 def finding_counts(con) -> dict[str, int]:

@@ -313,3 +313,40 @@ def test_hub_run_plan_prints_the_plan_and_writes_nothing(copy, capsys):
     assert any(line.startswith("exchange.matters") and line.endswith("would run") for line in out.splitlines())
     assert any(line.startswith("platform.cases") and "would not run" in line for line in out.splitlines())
     assert row_counts(target) == before and query(target, "SELECT * FROM meta.last_run") == last
+
+
+def test_recognition_recomputes_the_findings_whose_tables_a_batch_wrote(copy):
+    from quality.recognition import FINDINGS_SQL, refresh_recognition
+    from warehouse.connection import connect
+
+    _sources, target = copy
+    con = connect(str(target))
+    try:
+        def findings() -> list[tuple]:
+            return con.execute("SELECT finding, entity, key, fields, sources, detail FROM quality.recognition"
+                               " ORDER BY ALL").fetchall()
+
+        def case_batch() -> None:  # a batch of cases after the refresh mark (ids sort in time)
+            con.execute("INSERT INTO meta.batches SELECT * REPLACE ('99990101T000000000000Z-' || random()::VARCHAR"
+                        " AS _batch_id) FROM meta.batches WHERE _source = 'platform.cases' LIMIT 1")
+
+        assert refresh_recognition(con)[1] == []  # nothing written since the run's own refresh
+        # A licence whose case is rejected now: only orphan_license reads core.case.
+        licence, case_no = con.execute(
+            "SELECT l.license_no, l.case_no FROM core.license l JOIN core.case c USING (case_no)"
+            " WHERE c.decision = 'approved' ORDER BY 1 LIMIT 1").fetchone()
+        con.execute("UPDATE core.case SET decision = 'rejected' WHERE case_no = $1", [case_no])
+        case_batch()
+        counts, recomputed = refresh_recognition(con)
+        assert recomputed == ["orphan_license"]
+        assert ("orphan_license", "license", licence) in [f[:3] for f in findings()]
+        scoped = findings()
+        # The same findings as recomputing every one of them (no mark: everything).
+        con.execute("DELETE FROM meta.refresh_marks")
+        assert refresh_recognition(con) == (counts, list(FINDINGS_SQL))
+        assert findings() == scoped
+        # A mark older than a day recomputes everything too.
+        con.execute("UPDATE meta.refresh_marks SET refreshed_at = refreshed_at - INTERVAL 25 HOUR")
+        assert refresh_recognition(con)[1] == list(FINDINGS_SQL)
+    finally:
+        con.close()

@@ -91,6 +91,10 @@ TABLES = {
         "最近一次 hub run（一行）：范围 scope（all 全部资产 / changed 仅有新数据的数据流及其下游）、原因、结果；"
         "success 为空表示运行未结束（被中断）。历次运行见 Dagster 运行记录",
     ),
+    "meta.refresh_marks": (
+        "name VARCHAR PRIMARY KEY, through_batch VARCHAR NOT NULL, refreshed_at TIMESTAMP NOT NULL",
+        "派生结果的计算进度：每个派生表（如 quality.recognition）已覆盖到的最新批次，之后只重算受新批次影响的部分",
+    ),
     "meta.sources": (
         "_source VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, stream VARCHAR NOT NULL, entity VARCHAR NOT NULL,"
         " department VARCHAR NOT NULL, label VARCHAR, kind VARCHAR NOT NULL",
