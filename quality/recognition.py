@@ -101,9 +101,9 @@ def findings_reading(entities: Collection[str] | None) -> list[str]:
 
 def entities_written_since_refresh(con) -> set[str] | None:
     """The core entities that batches wrote after the findings were last computed; None (compute
-    every finding) when they never were or not within FULL_SCAN_EVERY."""
+    every finding) when they never were, or not all of them within FULL_SCAN_EVERY."""
     mark = con.execute(
-        "SELECT through_batch, refreshed_at FROM meta.refresh_marks WHERE name = 'quality.recognition'"
+        "SELECT through_batch, full_refresh_at FROM meta.refresh_marks WHERE name = 'quality.recognition'"
     ).fetchone()
     if mark is None or mark[1] < beijing_now() - FULL_SCAN_EVERY:
         return None
@@ -127,12 +127,16 @@ def refresh_recognition(con) -> tuple[dict[str, int], list[str]]:
     """
     now = beijing_now()
     through = con.execute("SELECT COALESCE(max(_batch_id), '') FROM meta.batches").fetchone()[0]
-    findings = findings_reading(entities_written_since_refresh(con))
+    changed = entities_written_since_refresh(con)
+    findings = findings_reading(changed)
     with transaction(con):
         if findings:
             _recompute(con, findings, now)
         con.execute(
-            "INSERT OR REPLACE INTO meta.refresh_marks VALUES ('quality.recognition', $1, $2)", [through, now]
+            "INSERT INTO meta.refresh_marks VALUES ('quality.recognition', $1, $2, $2) ON CONFLICT (name) DO UPDATE"
+            " SET through_batch = excluded.through_batch, refreshed_at = excluded.refreshed_at,"
+            " full_refresh_at = CASE WHEN $3 THEN excluded.full_refresh_at ELSE full_refresh_at END",
+            [through, now, changed is None],
         )
     return finding_counts(con), findings
 

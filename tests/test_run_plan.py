@@ -345,8 +345,12 @@ def test_recognition_recomputes_the_findings_whose_tables_a_batch_wrote(copy):
         con.execute("DELETE FROM meta.refresh_marks")
         assert refresh_recognition(con) == (counts, list(FINDINGS_SQL))
         assert findings() == scoped
-        # A mark older than a day recomputes everything too.
-        con.execute("UPDATE meta.refresh_marks SET refreshed_at = refreshed_at - INTERVAL 25 HOUR")
+        # Scoped refreshes keep the time of the last full one; a day after it, everything again.
+        case_batch()
+        full = con.execute("SELECT full_refresh_at FROM meta.refresh_marks").fetchone()[0]
+        assert refresh_recognition(con)[1] == ["orphan_license"]
+        assert con.execute("SELECT full_refresh_at FROM meta.refresh_marks").fetchone()[0] == full
+        con.execute("UPDATE meta.refresh_marks SET full_refresh_at = full_refresh_at - INTERVAL 25 HOUR")
         assert refresh_recognition(con)[1] == list(FINDINGS_SQL)
     finally:
         con.close()

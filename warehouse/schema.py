@@ -92,7 +92,8 @@ TABLES = {
         "success 为空表示运行未结束（被中断）。历次运行见 Dagster 运行记录",
     ),
     "meta.refresh_marks": (
-        "name VARCHAR PRIMARY KEY, through_batch VARCHAR NOT NULL, refreshed_at TIMESTAMP NOT NULL",
+        "name VARCHAR PRIMARY KEY, through_batch VARCHAR NOT NULL, refreshed_at TIMESTAMP NOT NULL,"
+        " full_refresh_at TIMESTAMP NOT NULL",
         "派生结果的计算进度：每个派生表（如 quality.recognition）已覆盖到的最新批次，之后只重算受新批次影响的部分",
     ),
     "meta.sources": (
