@@ -326,9 +326,11 @@ def test_recognition_recomputes_the_findings_whose_tables_a_batch_wrote(copy):
             return con.execute("SELECT finding, entity, key, fields, sources, detail FROM quality.recognition"
                                " ORDER BY ALL").fetchall()
 
+        later = iter(range(1, 10))
+
         def case_batch() -> None:  # a batch of cases after the refresh mark (ids sort in time)
-            con.execute("INSERT INTO meta.batches SELECT * REPLACE ('99990101T000000000000Z-' || random()::VARCHAR"
-                        " AS _batch_id) FROM meta.batches WHERE _source = 'platform.cases' LIMIT 1")
+            con.execute("INSERT INTO meta.batches SELECT * REPLACE ($1 AS _batch_id) FROM meta.batches"
+                        " WHERE _source = 'platform.cases' LIMIT 1", [f"9999010{next(later)}T000000000000Z-test"])
 
         assert refresh_recognition(con)[1] == []  # nothing written since the run's own refresh
         # A licence whose case is rejected now: only orphan_license reads core.case.
