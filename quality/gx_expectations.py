@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import great_expectations.expectations as gxe
 import sqlalchemy as sa
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnMapExpectation
@@ -167,15 +168,15 @@ class ColumnValuesUnambiguousKey(ColumnMapMetricProvider):
 # --- expectations ----------------------------------------------------------------------------------
 
 
-class _RowRuleExpectation(ColumnMapExpectation):
-    """Success is judged on every row the rule considers, not only on non-NULL values.
+class _CountsOnly:
+    """What every expectation of the hub's suites does less than GX's own (mixed in before the GX
+    class): the same results, from fewer metrics and less Python.
 
-    GX's ColumnMapExpectation calls a column whose values are all NULL "vacuously" successful;
-    for `ExpectColumnValuesToBePresent` those NULLs are the failures, so success here is simply
-    `unexpected_count` against `mostly` over the rows (and 0 unexpected rows is always success).
+    The hub validates with BASIC and `partial_unexpected_count` 0: counts only, the failing rows go
+    to the quarantine by SQL. Measured on the case suite over a 10,000-row stage: GX's own
+    ExpectColumnValuesToNotBeNull ×4 0.030 s, 0.021 with the kwargs below alone, 0.024 without
+    the sample alone, 0.016 with both; the whole suite 0.090–0.098 → 0.071–0.077 s.
     """
-
-    library_metadata = {"maturity": "experimental", "tags": ["licensing-hub"], "contributors": []}
 
     # GX 1.x builds `self.configuration` (a pydantic dict of the whole expectation) afresh for
     # every key these three methods read, several times per validation; here each call builds it
@@ -206,9 +207,8 @@ class _RowRuleExpectation(ColumnMapExpectation):
         """GX's dependencies, without the sample of unexpected values when none is asked for.
 
         Why: BASIC asks for `partial_unexpected_count` sample values, and GX fetches that metric
-        with its own query per expectation even when the count is 0 (the hub's setting: the
-        failing rows go to the quarantine by SQL). Dropping those 12 queries of the case suite took
-        a warm 10,000-row validation from 0.24 to 0.18 s; the counts come from the one aggregate query.
+        with its own query per expectation even when the count is 0; the counts come from the one
+        aggregate query.
         """
         deps = super().get_validation_dependencies(
             execution_engine=execution_engine, runtime_configuration=runtime_configuration, **kwargs
@@ -217,6 +217,25 @@ class _RowRuleExpectation(ColumnMapExpectation):
         if deps.result_format.get("partial_unexpected_count") == 0 and deps.get_metric_configuration(sample):
             deps.remove_metric_configuration(sample)
         return deps
+
+
+class ExpectColumnValuesToNotBeNullCountOnly(_CountsOnly, gxe.ExpectColumnValuesToNotBeNull):
+    """GX's ExpectColumnValuesToNotBeNull (missing_required on a source text), counts only."""
+
+
+class ExpectColumnPairValuesAToBeGreaterThanBCountOnly(_CountsOnly, gxe.ExpectColumnPairValuesAToBeGreaterThanB):
+    """GX's ExpectColumnPairValuesAToBeGreaterThanB (date_order), counts only."""
+
+
+class _RowRuleExpectation(_CountsOnly, ColumnMapExpectation):
+    """Success is judged on every row the rule considers, not only on non-NULL values.
+
+    GX's ColumnMapExpectation calls a column whose values are all NULL "vacuously" successful;
+    for `ExpectColumnValuesToBePresent` those NULLs are the failures, so success here is simply
+    `unexpected_count` against `mostly` over the rows (and 0 unexpected rows is always success).
+    """
+
+    library_metadata = {"maturity": "experimental", "tags": ["licensing-hub"], "contributors": []}
 
     def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
         out = super()._validate(metrics, runtime_configuration, execution_engine)
@@ -298,7 +317,9 @@ class ExpectColumnValuesToBeUnambiguousKey(_RowRuleExpectation):
     success_keys = ("mostly", "entity")
 
 
-CUSTOM_EXPECTATIONS = (
+HUB_EXPECTATIONS = (
+    ExpectColumnValuesToNotBeNullCountOnly,
+    ExpectColumnPairValuesAToBeGreaterThanBCountOnly,
     ExpectColumnValuesToBePresent,
     ExpectColumnValuesToBeValidUscc,
     ExpectColumnValuesToBeValidResidentId,

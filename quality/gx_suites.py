@@ -2,8 +2,9 @@
 
 `quality.row_rules.ALL_RULES` stays the single rule list: this module only translates each
 `RowRule` into an expectation over the stage columns (canonical `<field>`, cleaned source text
-`s__<field>`). Built-in expectations are used where they say exactly what the rule says; the rest
-are the custom expectations of `quality.gx_expectations`, whose SQL is `failure_predicate`'s.
+`s__<field>`). GX's built-in expectations are used where they say exactly what the rule says (in
+their counts-only form, `quality.gx_expectations`); the rest are the custom expectations of
+`quality.gx_expectations`, whose SQL is `failure_predicate`'s.
 
 Every expectation carries `meta = {reason, rule_kind, fields, description}` (so a result maps back
 to a quarantine reason) and `notes` with the Chinese description for Data Docs. A rule kind this
@@ -15,7 +16,6 @@ Importing this module imports great_expectations (seconds): import it lazily.
 from __future__ import annotations
 
 import great_expectations as gx
-import great_expectations.expectations as gxe
 
 from quality import gx_expectations as hx
 from quality.row_rules import ALL_RULES, RowRule
@@ -50,7 +50,7 @@ def expectation_for(rule: RowRule):
             # canonical value decides (`s__ IS NULL AND <field> IS NULL`): a custom expectation.
             return hx.ExpectColumnValuesToBePresent(column=f, **common)
         # Other kinds are NULL whenever their source text is: "source text present" is exact.
-        return gxe.ExpectColumnValuesToNotBeNull(column=stage_column(f), **common)
+        return hx.ExpectColumnValuesToNotBeNullCountOnly(column=stage_column(f), **common)
     if kind == "uscc":
         return hx.ExpectColumnValuesToBeValidUscc(column=f, **common)
     if kind in ("party_uscc", "party_id"):
@@ -66,7 +66,7 @@ def expectation_for(rule: RowRule):
         )
     if kind == "date_order":
         earlier, later = rule.fields
-        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        return hx.ExpectColumnPairValuesAToBeGreaterThanBCountOnly(
             column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing", **common
         )
     if kind == "region":

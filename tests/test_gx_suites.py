@@ -381,20 +381,19 @@ def test_resident_id_expectation_in_an_ad_hoc_suite(with_refs):
 def test_kwargs_read_once_equal_gx_own_methods():
     """The hub's expectations read their configuration once per call (quality/gx_expectations.py);
     what they return must stay what GX's own methods return, for every expectation of every suite."""
-    from great_expectations.expectations.expectation import ColumnMapExpectation
+    from great_expectations.expectations.expectation import Expectation
 
-    from quality.gx_expectations import CUSTOM_EXPECTATIONS
+    from quality.gx_expectations import HUB_EXPECTATIONS
 
     checked = 0
     for entity in ALL_RULES:
         for exp in build_suite(entity).expectations:
-            if not isinstance(exp, CUSTOM_EXPECTATIONS):
-                continue
+            assert isinstance(exp, HUB_EXPECTATIONS)
             runtime = {"result_format": {"result_format": "SUMMARY", "partial_unexpected_count": 0}}
-            assert exp._get_domain_kwargs() == ColumnMapExpectation._get_domain_kwargs(exp)
-            assert exp._get_success_kwargs() == ColumnMapExpectation._get_success_kwargs(exp)
-            assert exp._get_runtime_kwargs(runtime) == ColumnMapExpectation._get_runtime_kwargs(exp, runtime)
-            assert exp._get_runtime_kwargs() == ColumnMapExpectation._get_runtime_kwargs(exp)
+            assert exp._get_domain_kwargs() == Expectation._get_domain_kwargs(exp)
+            assert exp._get_success_kwargs() == Expectation._get_success_kwargs(exp)
+            assert exp._get_runtime_kwargs(runtime) == Expectation._get_runtime_kwargs(exp, runtime)
+            assert exp._get_runtime_kwargs() == Expectation._get_runtime_kwargs(exp)
             checked += 1
     assert checked > 20
 
