@@ -17,6 +17,7 @@ warehouse/ or quality/row_rules.py.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -420,14 +421,25 @@ def _page(key: ValidationResultIdentifier) -> str:
     return "|".join(str(part) for part in key.to_tuple())
 
 
+def _remove_empty_folders(root: Path) -> None:
+    """Remove the folders under `root` that hold no file, as GX means to when it removes a
+    superseded validation page (its `rrmdir` tests a generator for emptiness and never does): an
+    hourly run left one empty folder per validated entity behind, and every build walks them all."""
+    if not root.is_dir():
+        return
+    for folder, subfolders, files in os.walk(root, topdown=False):
+        if Path(folder) != root and not files and not any((Path(folder) / sub).exists() for sub in subfolders):
+            Path(folder).rmdir()
+
+
 def build_data_docs(results: Iterable, out_dir: str | Path, *, fresh: Iterable[str] | None = None) -> Path:
     """Write GX Data Docs (static HTML) for the latest validation of each entity into `out_dir`.
 
     `results` are what `validate_stage` returned (or GX ExpectationSuiteValidationResult objects),
     oldest first; per suite the last one is rendered. This is GX's own SiteBuilder (the ephemeral
     context can host a filesystem site): an index page, one page per validation and one per
-    suite. Pages of earlier builds into the same folder stay on disk but are no longer linked
-    from the index. Returns the path of `index.html`.
+    suite. A validation page that a later validation of the suite supersedes is removed (GX
+    removes the file, `_remove_empty_folders` its folders). Returns the path of `index.html`.
 
     `fresh` names the suites validated since the last build: when every other page is already on
     disk (recorded in `.hub_pages`), only theirs and the index are rendered, which an hourly
@@ -483,7 +495,9 @@ def build_data_docs(results: Iterable, out_dir: str | Path, *, fresh: Iterable[s
             ctx.build_data_docs(site_names=[site])
         elif renew:  # (GX reads an empty list as "everything")
             ctx.build_data_docs(site_names=[site], resource_identifiers=renew)
-        marker.write_text("\n".join(sorted(built | {_page(k) for k in keys.values()})), encoding="utf-8")
+        # The pages on disk now: GX removed those of validations no longer the latest.
+        marker.write_text("\n".join(sorted(_page(k) for k in keys.values())), encoding="utf-8")
+    _remove_empty_folders(out / "validations")
     index = out / "index.html"
     if not index.exists():
         raise RuntimeError(f"GX did not write {index}")

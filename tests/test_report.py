@@ -118,3 +118,27 @@ def test_static_assets_copied_once_per_gx_version(tmp_path, warehouse):
     (static / ".gx_version").write_text("0.0.0")  # … but at the version that copied them
     run_once()
     assert assets[0].exists() and (static / ".gx_version").read_text() == gx.__version__
+
+
+def test_superseded_validation_pages_leave_nothing_behind(tmp_path, warehouse):
+    """Each run's validation page replaces the entity's previous one: no file, no empty folder and
+    no line of the page list stays behind for it (an hourly hub would pile them up)."""
+    from pipelines.extract import validate_with_expectations
+    from quality import report
+    from quality.gx_duckdb import BUILT_PAGES
+
+    dept = uscc("11150000MB0000000")
+    st = StreamConfig(source="s", name="departments", entity="department", key=("C",), table="T",
+                      fields={k: FieldSpec(k, column=v) for k, v in {"dept_code": "C", "name": "N",
+                                                                      "region_code": "R"}.items()})
+    register_source(warehouse, st, department=dept, label="测试", kind="sql")
+    docs = tmp_path / "reports" / "data_docs"
+    for name in ("住建厅", "住房和城乡建设厅", "自治区住建厅"):
+        report._latest.clear()
+        load_batch(warehouse, st, [pa.record_batch({"C": [dept], "N": [name], "R": ["150000"]})],
+                   validate=validate_with_expectations)
+        build_report(warehouse, tmp_path / "reports")
+    pages = [p for p in (docs / "validations").rglob("*") if p.is_file()]
+    assert len(pages) == 1  # the latest validation of core.department
+    assert all(any(p.iterdir()) for p in (docs / "validations").rglob("*") if p.is_dir())
+    assert len((docs / BUILT_PAGES).read_text(encoding="utf-8").splitlines()) == 1
