@@ -321,7 +321,8 @@ def _raised(info) -> list[dict]:
 
 def _check_stage(con: duckdb.DuckDBPyConnection, entity_name: str, stage_table: str) -> None:
     """Refuse, before GX sends any SQL, a stage that lacks a column the suite reads: a statement
-    DuckDB rejects aborts the caller's transaction. (The catalog query itself cannot fail.)"""
+    DuckDB rejects aborts the caller's transaction. (Binding the stage's columns does not: a
+    missing table fails at binding, before anything runs.)"""
     try:  # the relation's own columns (a catalog-wide duckdb_columns() scan took 4 ms)
         have = set(con.sql(f"SELECT * FROM {stage_table}").columns)
     except duckdb.CatalogException:

@@ -12,6 +12,8 @@ disappeared (the sources were corrected) is removed.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection
 
 from quality.table_checks import FULL_SCAN_EVERY
@@ -99,13 +101,21 @@ def findings_reading(entities: Collection[str] | None) -> list[str]:
     return [name for name in FINDINGS_SQL if FINDING_INPUTS[name] & set(entities)]
 
 
+def _definition_sha() -> str:
+    """The findings' SQL as this version of the hub writes it: another version's findings are
+    recomputed whole."""
+    return hashlib.sha1(json.dumps(FINDINGS_SQL, sort_keys=True).encode()).hexdigest()
+
+
 def entities_written_since_refresh(con) -> set[str] | None:
     """The core entities that batches wrote after the findings were last computed; None (compute
-    every finding) when they never were, or not all of them within FULL_SCAN_EVERY."""
+    every finding) when they never were, not all of them within FULL_SCAN_EVERY, or by findings
+    SQL other than this version's."""
     mark = con.execute(
-        "SELECT through_batch, full_refresh_at FROM meta.refresh_marks WHERE name = 'quality.recognition'"
+        "SELECT through_batch, full_refresh_at, definition_sha FROM meta.refresh_marks"
+        " WHERE name = 'quality.recognition'"
     ).fetchone()
-    if mark is None or mark[1] < beijing_now() - FULL_SCAN_EVERY:
+    if mark is None or mark[1] < beijing_now() - FULL_SCAN_EVERY or mark[2] != _definition_sha():
         return None
     rows = con.execute(
         "SELECT DISTINCT s.entity FROM meta.batches b JOIN meta.sources s USING (_source)"
@@ -117,8 +127,8 @@ def entities_written_since_refresh(con) -> set[str] | None:
 
 def refresh_recognition(con) -> tuple[dict[str, int], list[str]]:
     """Recompute into quality.recognition, in one transaction, the findings that read a core entity
-    written since they were last computed (every finding at first and once a day); returns every
-    finding's count and the findings recomputed.
+    written since they were last computed (every finding at first, once a day and when this version
+    of the hub writes them otherwise); returns every finding's count and the findings recomputed.
 
     Why: the findings join whole tables (every licence with the cases, every licence record by
     number); an hourly run that loaded cases has only `orphan_license` to redo. Batch ids sort in
@@ -133,10 +143,11 @@ def refresh_recognition(con) -> tuple[dict[str, int], list[str]]:
         if findings:
             _recompute(con, findings, now)
         con.execute(
-            "INSERT INTO meta.refresh_marks VALUES ('quality.recognition', $1, $2, $2) ON CONFLICT (name) DO UPDATE"
-            " SET through_batch = excluded.through_batch, refreshed_at = excluded.refreshed_at,"
-            " full_refresh_at = CASE WHEN $3 THEN excluded.full_refresh_at ELSE full_refresh_at END",
-            [through, now, changed is None],
+            "INSERT INTO meta.refresh_marks VALUES ('quality.recognition', $1, $2, $2, $4) ON CONFLICT (name)"
+            " DO UPDATE SET through_batch = excluded.through_batch, refreshed_at = excluded.refreshed_at,"
+            " full_refresh_at = CASE WHEN $3 THEN excluded.full_refresh_at ELSE full_refresh_at END,"
+            " definition_sha = excluded.definition_sha",
+            [through, now, changed is None, _definition_sha()],
         )
     return finding_counts(con), findings
 

@@ -354,5 +354,9 @@ def test_recognition_recomputes_the_findings_whose_tables_a_batch_wrote(copy):
         assert con.execute("SELECT full_refresh_at FROM meta.refresh_marks").fetchone()[0] == full
         con.execute("UPDATE meta.refresh_marks SET full_refresh_at = full_refresh_at - INTERVAL 25 HOUR")
         assert refresh_recognition(con)[1] == list(FINDINGS_SQL)
+        # Findings written by another version of their SQL: everything again.
+        case_batch()
+        con.execute("UPDATE meta.refresh_marks SET definition_sha = 'an older version'")
+        assert refresh_recognition(con)[1] == list(FINDINGS_SQL)
     finally:
         con.close()

@@ -93,7 +93,7 @@ TABLES = {
     ),
     "meta.refresh_marks": (
         "name VARCHAR PRIMARY KEY, through_batch VARCHAR NOT NULL, refreshed_at TIMESTAMP NOT NULL,"
-        " full_refresh_at TIMESTAMP NOT NULL",
+        " full_refresh_at TIMESTAMP NOT NULL, definition_sha VARCHAR NOT NULL",
         "派生结果的计算进度：每个派生表（如 quality.recognition）已覆盖到的最新批次，之后只重算受新批次影响的部分",
     ),
     "meta.sources": (
