@@ -169,8 +169,7 @@ class ColumnValuesUnambiguousKey(ColumnMapMetricProvider):
 
 
 class _CountsOnly:
-    """What every expectation of the hub's suites does less than GX's own (mixed in before the GX
-    class): the same results, from fewer metrics and less Python.
+    """Mixed in before a GX expectation class: GX's results from fewer metrics and less Python.
 
     The hub validates with BASIC and `partial_unexpected_count` 0: counts only, the failing rows go
     to the quarantine by SQL. Measured on the case suite over a 10,000-row stage: GX's own
