@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Collection
 
-from quality.table_checks import FULL_SCAN_EVERY
+from quality.table_checks import FULL_SCAN_EVERY, newest_batch
 from warehouse.connection import transaction
 from warehouse.loading import beijing_now
 from warehouse.share import RECOGNITION_FIELDS
@@ -136,7 +136,7 @@ def refresh_recognition(con) -> tuple[dict[str, int], list[str]]:
     tables a later batch wrote is still what it was; none depends on the date.
     """
     now = beijing_now()
-    through = con.execute("SELECT COALESCE(max(_batch_id), '') FROM meta.batches").fetchone()[0]
+    through = newest_batch(con)
     changed = entities_written_since_refresh(con)
     findings = findings_reading(changed)
     with transaction(con):

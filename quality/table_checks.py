@@ -49,7 +49,8 @@ def _scope_meta(since: str | None, last_full_scan: str | None, through: str, wha
     }
 
 
-def _newest_batch(con) -> str:
+def newest_batch(con) -> str:
+    """The newest batch id in meta.batches ('' when none): what a check or refresh has covered."""
     return con.execute("SELECT COALESCE(max(_batch_id), '') FROM meta.batches").fetchone()[0]
 
 
@@ -65,7 +66,7 @@ def key_check(
     """
     entity = ENTITIES[entity_name]
     key = ", ".join(entity.key)
-    through = _newest_batch(con)
+    through = newest_batch(con)
     null_key = " OR ".join(f"{k} IS NULL" for k in entity.key)
     if since is None:
         scope, keys, params = "", "", []
@@ -99,7 +100,7 @@ def accounting_check(
     `since` narrows it to the batches after that batch id (raw is append-only per batch and a
     batch is committed whole, so a batch that balanced once stays balanced).
     """
-    through = _newest_batch(con)
+    through = newest_batch(con)
     after = " AND _batch_id > $2" if since is not None else ""
     params = [source, since] if since is not None else [source]
     exists = con.execute(

@@ -122,6 +122,9 @@ def record_file(con, stream: StreamConfig, file: LedgerEntry, batch_id: str) -> 
 
 
 RAW_LINEAGE = ("_row_no", "_source", "_source_key", "_batch_id", "_loaded_at")
+# The TEMP view of a batch's normalised rows while the batch is open: what is validated, quarantined
+# and merged (quality.gx_duckdb prepares its GX batch for this name ahead of the validation).
+STAGE = "hub_stage"
 
 
 def _raw_column_types(con, table: str) -> dict[str, str]:
@@ -420,9 +423,9 @@ def _skip_unchanged(con, stream: StreamConfig, batch_id: str) -> int:
 def _resolve_quarantine(con, stream: StreamConfig, batch_id: str) -> None:
     """Earlier quarantine entries of source rows that have now loaded are marked resolved (kept)."""
     con.execute(
-        """UPDATE quality.quarantine SET resolved_batch_id = $batch, resolved_at = $at
+        f"""UPDATE quality.quarantine SET resolved_batch_id = $batch, resolved_at = $at
            WHERE _source = $source AND resolved_at IS NULL AND _batch_id <> $batch
-             AND _source_key IN (SELECT _source_key FROM hub_stage
+             AND _source_key IN (SELECT _source_key FROM {STAGE}
                                  WHERE _row_no NOT IN (SELECT _row_no FROM hub_violations))""",
         {"source": stream.qualified_name, "batch": batch_id, "at": beijing_now()},
     )
@@ -440,11 +443,11 @@ def _merge(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) 
     select_cols = ", ".join(cols + [f"{expr} AS {name}" for name, expr in derived])
     all_cols = ", ".join(cols + [name for name, _ in derived])
     # Good rows; of identical repeats of a key (different ones were quarantined) keep the last.
-    good = f"""SELECT {select_cols}, _source_key, _cursor FROM hub_stage
+    good = f"""SELECT {select_cols}, _source_key, _cursor FROM {STAGE}
         WHERE _row_no NOT IN (SELECT _row_no FROM hub_violations)
           AND _row_no NOT IN (
-            SELECT s._row_no FROM hub_stage s JOIN (
-              SELECT {key}, max(_row_no) AS keep FROM hub_stage GROUP BY {key} HAVING count(*) > 1
+            SELECT s._row_no FROM {STAGE} s JOIN (
+              SELECT {key}, max(_row_no) AS keep FROM {STAGE} GROUP BY {key} HAVING count(*) > 1
             ) r ON {_matches(entity.key, 's', 'r')} WHERE s._row_no <> r.keep)"""
     params = {"source": stream.qualified_name, "batch": batch_id, "at": loaded_at}
     if entity.name != "license":
@@ -472,7 +475,7 @@ def _merge(con, entity: Entity, stream: StreamConfig, batch_id: str, loaded_at) 
         f" FROM ({good})",
         params,
     )
-    rebuild_golden_licenses(con, "SELECT license_no FROM hub_stage WHERE license_no IS NOT NULL")
+    rebuild_golden_licenses(con, f"SELECT license_no FROM {STAGE} WHERE license_no IS NOT NULL")
 
 
 def _has_rows(con, table: str) -> bool:
@@ -585,7 +588,7 @@ def load_batch(
         p.values.update(chunk_params)
         if first:
             con.execute("CREATE OR REPLACE TEMP TABLE hub_stage_rows AS " + sql, p.values)
-            con.execute(f"CREATE OR REPLACE TEMP VIEW hub_stage AS {with_stage_aliases(entity, 'hub_stage_rows')}")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE} AS {with_stage_aliases(entity, 'hub_stage_rows')}")
         else:
             con.execute("INSERT INTO hub_stage_rows " + sql, p.values)
 
@@ -603,13 +606,13 @@ def load_batch(
             return result
         rules = None
         if validate is not None:
-            summary = validate(con, entity.name, "hub_stage")
+            summary = validate(con, entity.name, STAGE)
             _record_expectations(con, summary, stream, batch_id)
             # Fetch failing rows only for the rules whose expectation failed on this batch.
             rules = failing_rules(entity.name, summary["expectations"])
             clock.lap("expectations")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE hub_violations AS {violations_query(entity, 'hub_stage', rules)}"
+            f"CREATE OR REPLACE TEMP TABLE hub_violations AS {violations_query(entity, STAGE, rules)}"
         )
         reasons = _quarantine(con, entity, stream, batch_id, started)
         quarantined = con.execute("SELECT count(DISTINCT _row_no) FROM hub_violations").fetchone()[0]
@@ -630,7 +633,7 @@ def load_batch(
             )
         if file is not None:
             record_file(con, stream, file, batch_id)
-        con.execute("DROP VIEW hub_stage")
+        con.execute(f"DROP VIEW {STAGE}")
         con.execute("DROP TABLE hub_stage_rows")
         con.execute("DROP TABLE hub_violations")
         con.execute("COMMIT")
