@@ -374,6 +374,25 @@ def bars(results: dict) -> list[str]:
     return ["bars (work_seconds):", *lines] if lines else []
 
 
+def where_the_time_went(method: str, r: dict) -> list[str]:
+    """A hub run's work by Dagster step (start to end, in run order), the stream steps with their
+    own phases, as the child reported them (those of bench.cases, the stream the benchmark loads):
+    what an incremental run's fixed costs are made of."""
+    steps = r.get("seconds_per_dagster_step") or {}
+    if not steps or "work_seconds" not in r:
+        return []
+    phases = r.get("seconds_per_step") or {}
+    parts = []
+    for step, seconds in steps.items():
+        detail = ""
+        if step == "raw__bench__cases" and phases:
+            detail = " (" + ", ".join(f"{k} {v:.3f}" for k, v in phases.items()) + ")"
+        parts.append(f"    {step:<46} {seconds:6.3f} s{detail}")
+    between = r["work_seconds"] - sum(steps.values())
+    return [f"{method}, where the {r['work_seconds']:.2f} s of work went ({len(steps)} Dagster steps; run order):",
+            *parts, f"    {'between steps':<46} {between:6.3f} s"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
@@ -468,6 +487,8 @@ def main() -> int:
         for method, r in results.items():
             print(_line(method, r), flush=True)
     for line in bars(results):
+        print(line)
+    for line in where_the_time_went("hub_incremental", results.get("hub_incremental", {})):
         print(line)
     results["_meta"] = {"rows": args.rows, "cpus": os.cpu_count(), "rounds": args.repeat,
                         "when": time.strftime("%Y-%m-%d %H:%M:%S")}
