@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Collection
 
 from quality.table_checks import FULL_SCAN_EVERY, newest_batch
@@ -84,14 +85,13 @@ FINDINGS_SQL: dict[str, str] = {
 }
 
 
-# The core entities each finding reads (licences: core.license and core.license_record alike).
-FINDING_INPUTS: dict[str, frozenset[str]] = {
-    "conflict": frozenset({"license"}),
-    "duplicate_issuance": frozenset({"license", "department", "matter"}),
-    "orphan_license": frozenset({"license", "case"}),
-    "standard_deviation": frozenset({"matter"}),
-    "unknown_holder_license": frozenset({"feedback", "license"}),
-}
+def _entities_read(sql: str) -> frozenset[str]:
+    """The core entities a finding's SQL reads (core.license_record is the licence entity's too)."""
+    return frozenset(table.removesuffix("_record") for table in re.findall(r"\bcore\.(\w+)", sql))
+
+
+# The core entities each finding reads, read off its SQL: no second list to keep in step with it.
+FINDING_INPUTS: dict[str, frozenset[str]] = {name: _entities_read(sql) for name, sql in FINDINGS_SQL.items()}
 
 
 def findings_reading(entities: Collection[str] | None) -> list[str]:

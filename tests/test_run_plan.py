@@ -315,6 +315,18 @@ def test_hub_run_plan_prints_the_plan_and_writes_nothing(copy, capsys):
     assert row_counts(target) == before and query(target, "SELECT * FROM meta.last_run") == last
 
 
+def test_each_finding_reads_the_core_entities_its_sql_names():
+    from quality.recognition import FINDING_INPUTS
+
+    assert FINDING_INPUTS == {
+        "conflict": {"license"},
+        "duplicate_issuance": {"license", "department", "matter"},
+        "orphan_license": {"license", "case"},
+        "standard_deviation": {"matter"},
+        "unknown_holder_license": {"feedback", "license"},
+    }
+
+
 def test_recognition_recomputes_the_findings_whose_tables_a_batch_wrote(copy):
     from quality.recognition import FINDINGS_SQL, refresh_recognition
     from warehouse.connection import connect
